@@ -1,0 +1,1 @@
+//! quire-bench: see docs/architecture.md.

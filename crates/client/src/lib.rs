@@ -1,0 +1,1 @@
+//! quire-client: see docs/architecture.md.

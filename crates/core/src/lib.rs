@@ -1,0 +1,1 @@
+//! quire-core: see docs/architecture.md.

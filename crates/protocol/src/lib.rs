@@ -1,0 +1,1 @@
+//! quire-protocol: see docs/architecture.md.

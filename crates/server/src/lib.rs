@@ -1,0 +1,1 @@
+//! quire-server: see docs/architecture.md.

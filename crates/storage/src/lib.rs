@@ -1,0 +1,141 @@
+//! # quire-storage
+//!
+//! Everything Quire must not lose, behind one [`Store`] trait with two real
+//! backends: SQLite (embedded, the default: a data directory and nothing else)
+//! and PostgreSQL (for several server instances). One test suite runs against both.
+//!
+//! What lives here (and nowhere else): accounts, document metadata, access
+//! rules, the append-only op log, the operation-id registry, content snapshots.
+//! What does *not* live here: business rules. The store never decides whether an
+//! op is valid or who may do what; it stores and returns exactly what it is given.
+//!
+//! Ops are stored as the JSON text of their component list (`op_json`), the same
+//! text the collaboration core broadcasts, so an op is serialised once.
+
+mod records;
+
+pub use records::*;
+
+use async_trait::async_trait;
+use quire_engine::{DocVersion, DocumentId, OperationId, SeqId, UserId};
+
+/// Why a storage call failed. `is_retryable` tells the caller whether trying the
+/// same call again may succeed (a busy database, a dropped connection) or not.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint was hit (username taken, duplicate access rule...).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The row the call refers to does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The write was refused because the document's log does not continue where
+    /// the caller said it would (another writer, or a bug): never retried blindly.
+    #[error("log continuity violated: {0}")]
+    Continuity(String),
+    /// The backend is unreachable, busy or timed out; the call may be retried.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be decoded; something is corrupt.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    /// Any other backend failure.
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+impl StoreError {
+    /// Whether retrying the same call later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The persistence layer. Implemented by [`sqlite::SqliteStore`] and
+/// [`postgres::PostgresStore`]; the rest of Quire only sees `Arc<dyn Store>`.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ---- accounts -------------------------------------------------------
+
+    /// Creates a user. `Conflict` if the username is taken (case-insensitive).
+    async fn create_user(&self, new: NewUser) -> StoreResult<UserRecord>;
+    async fn user_by_id(&self, id: UserId) -> StoreResult<Option<UserRecord>>;
+    /// Case-insensitive exact lookup.
+    async fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRecord>>;
+    /// Users whose lower-cased name starts with `prefix` (lower-cased by the
+    /// caller), ordered by lower-cased name, strictly after `after` if given.
+    async fn search_users(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<UserRecord>>;
+
+    // ---- documents and access rules ------------------------------------
+
+    /// Creates a document and the owner's access rule in one transaction.
+    async fn create_document(&self, new: NewDocument) -> StoreResult<DocumentRecord>;
+    async fn document(&self, id: DocumentId) -> StoreResult<Option<DocumentRecord>>;
+    /// Documents `user` owns or that are shared with them, newest first
+    /// (by `created_at_ms`, then id), strictly after `after` if given.
+    async fn documents_for_user(
+        &self,
+        user: UserId,
+        after: Option<DocumentCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<(DocumentRecord, Role)>>;
+    async fn rename_document(&self, id: DocumentId, title: &str, now_ms: i64) -> StoreResult<()>;
+    /// Removes the document with its access rules, op log, registry and snapshots.
+    async fn delete_document(&self, id: DocumentId) -> StoreResult<()>;
+
+    /// The role `user` holds on `doc`, if any (the owner holds `Role::Owner`).
+    async fn role(&self, doc: DocumentId, user: UserId) -> StoreResult<Option<Role>>;
+    /// Inserts or updates a `Read`/`Write` rule. Never used for `Owner`.
+    async fn set_role(&self, doc: DocumentId, user: UserId, role: Role) -> StoreResult<()>;
+    /// Removes a rule; `NotFound` if there was none.
+    async fn revoke(&self, doc: DocumentId, user: UserId) -> StoreResult<()>;
+    /// Everyone with a rule on `doc`, owner included, ordered by username.
+    async fn collaborators(&self, doc: DocumentId) -> StoreResult<Vec<(UserRecord, Role)>>;
+
+    // ---- collaboration state ---------------------------------------------
+
+    /// The latest durable snapshot (if any) and every logged op after it, in
+    /// sequence order: everything needed to rebuild the document. O(snapshot + tail).
+    async fn load_document_state(&self, doc: DocumentId) -> StoreResult<DocumentState>;
+
+    /// Appends ops to their documents' logs and registers their operation ids,
+    /// all in ONE durable transaction (SQLite: synchronous=FULL; PostgreSQL:
+    /// commit). Returns only once the data is durable. Ops of one document must
+    /// have consecutive sequence ids continuing the stored log, else `Continuity`
+    /// and nothing is written. This is the group-commit unit: callers batch ops
+    /// of many documents into one call.
+    async fn append_ops(&self, ops: &[LoggedOp]) -> StoreResult<()>;
+
+    /// Logged ops of `doc` with `seq > after`, ascending, at most `limit`.
+    async fn ops_after(&self, doc: DocumentId, after: SeqId, limit: u32) -> StoreResult<Vec<LoggedOp>>;
+
+    /// The registry entry for an operation id, if it is still registered.
+    async fn lookup_operation(
+        &self,
+        doc: DocumentId,
+        user: UserId,
+        id: &OperationId,
+    ) -> StoreResult<Option<RegisteredOp>>;
+
+    /// Stores a snapshot durably (replacing none: several may exist).
+    async fn save_snapshot(&self, snapshot: &Snapshot) -> StoreResult<()>;
+
+    /// Deletes log and registry entries with `seq <= req.through`, snapshots with
+    /// `seq < req.drop_snapshots_before`, and records `through` as the document's
+    /// pruning horizon. The caller guarantees a durable snapshot exists at or
+    /// above `through`.
+    async fn prune(&self, req: PruneRequest) -> StoreResult<()>;
+
+    /// Every stored fact about one document, for `quire verify`: all snapshots
+    /// (ascending seq), the whole retained log, the registry entries.
+    async fn audit_document(&self, doc: DocumentId) -> StoreResult<DocumentAudit>;
+    /// Every document id, for `quire verify`.
+    async fn all_document_ids(&self) -> StoreResult<Vec<DocumentId>>;
+}

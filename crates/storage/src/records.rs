@@ -1,0 +1,141 @@
+//! Plain data records passed in and out of the [`Store`](crate::Store).
+
+use quire_engine::{DocVersion, DocumentId, OperationId, SeqId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// What a user may do with a document. Ordered: `Read < Write < Owner`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Read,
+    Write,
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Read => "read",
+            Role::Write => "write",
+            Role::Owner => "owner",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "read" => Some(Role::Read),
+            "write" => Some(Role::Write),
+            "owner" => Some(Role::Owner),
+            _ => None,
+        }
+    }
+
+    pub fn can_write(self) -> bool {
+        self >= Role::Write
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub id: UserId,
+    /// As the user typed it; uniqueness is case-insensitive.
+    pub username: String,
+    /// A PHC string (argon2id); never logged.
+    pub password_hash: String,
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub username: String,
+    pub password_hash: String,
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDocument {
+    pub id: DocumentId,
+    pub title: String,
+    pub owner: UserId,
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentRecord {
+    pub id: DocumentId,
+    pub title: String,
+    pub owner: UserId,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// Keyset pagination position for [`Store::documents_for_user`](crate::Store::documents_for_user).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentCursor {
+    pub created_at_ms: i64,
+    pub id: DocumentId,
+}
+
+/// One entry of a document's append-only op log. Also implies the registry
+/// entry `(doc, user, operation_id) -> (version, seq)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedOp {
+    pub doc: DocumentId,
+    pub seq: SeqId,
+    /// The document version this op produced.
+    pub version: DocVersion,
+    pub user: UserId,
+    pub operation_id: OperationId,
+    /// The op as applied (after transformation), as the JSON text of its
+    /// ot-text-unicode component list, e.g. `[3,"abc",{"d":2}]`.
+    pub op_json: String,
+    pub created_at_ms: i64,
+}
+
+/// What the registry remembers of an applied operation id: enough to send the
+/// original acknowledgement again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisteredOp {
+    pub version: DocVersion,
+    pub seq: SeqId,
+}
+
+/// The whole text of a document at one point of its history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub doc: DocumentId,
+    pub version: DocVersion,
+    pub seq: SeqId,
+    pub content: String,
+    pub created_at_ms: i64,
+}
+
+/// What [`Store::load_document_state`](crate::Store::load_document_state) returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentState {
+    /// Latest durable snapshot; `None` for a document that never had one
+    /// (its log then starts at seq 1 from the empty text).
+    pub snapshot: Option<Snapshot>,
+    /// Logged ops after the snapshot (or after seq 0), ascending.
+    pub tail: Vec<LoggedOp>,
+    /// Every op with `seq <= pruned_through` has been pruned from the log and
+    /// the registry: the rebase and dedup horizon.
+    pub pruned_through: SeqId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PruneRequest {
+    pub doc: DocumentId,
+    pub through: SeqId,
+    pub drop_snapshots_before: SeqId,
+}
+
+/// Everything stored about one document, for offline verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentAudit {
+    pub snapshots: Vec<Snapshot>,
+    pub ops: Vec<LoggedOp>,
+    pub registry: Vec<(UserId, OperationId, RegisteredOp)>,
+    pub pruned_through: SeqId,
+}
