@@ -12,13 +12,17 @@ use std::fmt;
 
 /// The state of a document: the number of ops applied since creation.
 /// An empty, freshly created document is at version 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct DocVersion(pub u64);
 
 /// Position of an op in one document's append-only log. Strictly increasing,
 /// starting at 1 for the first op; 0 means "before the first op".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct SeqId(pub u64);
 
