@@ -1,0 +1,94 @@
+/**
+ * The op model, delegated to ShareDB's `ot-text-unicode` type so that the SDK transforms and
+ * composes exactly like the server (docs/architecture.md: "OT semantics = ot-text-unicode").
+ * Ops here are always normalised and use the numeric delete form `{d: n}`.
+ */
+import { type as textType } from 'ot-text-unicode';
+import type { ClientOpBody } from './protocol.js';
+import { countCodePoints } from './text.js';
+
+export type Component = number | string | { d: number };
+export type Op = Component[];
+export type Side = 'left' | 'right';
+
+/** Normalises (merges, drops empty and trailing skips) and turns `{d: "text"}` into `{d: n}`. */
+export function normalize(op: readonly unknown[]): Op {
+  const numeric = (op as Op).map((c) =>
+    typeof c === 'object' && c !== null && typeof (c as { d: unknown }).d === 'string'
+      ? { d: countCodePoints((c as unknown as { d: string }).d) }
+      : c,
+  );
+  return textType.normalize(numeric) as Op;
+}
+
+/** `op` rewritten to apply after `other`; side `left` puts op's insert first on a tie. */
+export function transform(op: Op, other: Op, side: Side): Op {
+  return normalize(textType.transform(op, other, side));
+}
+
+/** One op equivalent to `a` then `b`. */
+export function compose(a: Op, b: Op): Op {
+  return normalize(textType.compose(a, b));
+}
+
+/** Applies an op to a plain string (tests and small texts; the SDK itself uses ChunkedText). */
+export function applyToString(text: string, op: Op): string {
+  return textType.apply(text, op) as string;
+}
+
+/** Where a cursor at `pos` ends up after `op` (a cursor at an insert point stays before it). */
+export function transformPosition(pos: number, op: Op): number {
+  return textType.transformPosition(pos, op);
+}
+
+export function isNoop(op: Op): boolean {
+  return op.length === 0;
+}
+
+/** Code points inserted by the op. */
+export function insertedChars(op: Op): number {
+  let n = 0;
+  for (const c of op) if (typeof c === 'string') n += countCodePoints(c);
+  return n;
+}
+
+/**
+ * The client-op form to submit (docs/protocol.md §1). Pure inserts and pure deletes use their
+ * named forms; anything else is sent as `compound` with exactly our components, so the server
+ * holds the very same component list we transform locally (a `replace` could be expanded by the
+ * server with its insert and delete in the other order, which transforms differently on ties).
+ */
+export function toClientOp(op: Op): ClientOpBody {
+  const [a, b, c] = op;
+  const skip = typeof a === 'number' ? a : 0;
+  const rest = typeof a === 'number' ? [b, c] : [a, b];
+  const restLen = op.length - (typeof a === 'number' ? 1 : 0);
+  if (restLen === 1 && typeof rest[0] === 'string') return { type: 'insert', position: skip, text: rest[0] };
+  if (restLen === 1 && typeof rest[0] === 'object') return { type: 'delete', position: skip, length: rest[0].d };
+  return { type: 'compound', components: op };
+}
+
+/**
+ * The op that turns `from` into `to`, as one replacement of the span between their common
+ * prefix and common suffix. Used only on resync, to rebase unconfirmed local edits onto a fresh
+ * snapshot as if the server's unseen changes were one remote op.
+ */
+export function diffOp(from: string, to: string): Op {
+  let p = 0;
+  const max = Math.min(from.length, to.length);
+  while (p < max && from.charCodeAt(p) === to.charCodeAt(p)) p++;
+  if (p > 0 && p < max && isLowSurrogate(from.charCodeAt(p))) p--;
+  let s = 0;
+  while (s < max - p && from.charCodeAt(from.length - 1 - s) === to.charCodeAt(to.length - 1 - s)) s++;
+  if (s > 0 && isLowSurrogate(from.charCodeAt(from.length - s))) s--;
+  const deleted = from.slice(p, from.length - s);
+  const inserted = to.slice(p, to.length - s);
+  const op: Op = [countCodePoints(from.slice(0, p))];
+  if (deleted.length > 0) op.push({ d: countCodePoints(deleted) });
+  if (inserted.length > 0) op.push(inserted);
+  return normalize(op);
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
