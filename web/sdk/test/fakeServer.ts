@@ -35,7 +35,8 @@ export class FakeSocket implements SocketLike {
   deliver(msg: ServerMessage): void {
     if (!this.open) return;
     const data = JSON.stringify(msg);
-    this.server.later(() => this.open && this.onmessage?.({ data }));
+    // Frames sent before a close still arrive, as on a real socket.
+    this.server.later(() => this.onmessage?.({ data }));
   }
 
   /** Closed by the server (or the network). */
@@ -60,6 +61,8 @@ export class FakeServer {
   duplicates = 0;
   /** Apply the next N submits, then drop the connection instead of acknowledging. */
   loseAcks = 0;
+  /** Answer the next N submits with resync_required (as if their base were below the horizon). */
+  refuseWithResync = 0;
   private pendingTasks = 0;
 
   get version(): number {
@@ -172,6 +175,10 @@ export class FakeServer {
       this.duplicates++;
       conn.deliver({ type: 'ack', operationId: cop.operationId, version: seen.version, seq: seen.seq, duplicate: true });
       return;
+    }
+    if (this.refuseWithResync > 0) {
+      this.refuseWithResync--;
+      return err('resync_required', 'base below horizon');
     }
     if (cop.baseVersion < this.horizon) return err('resync_required', 'base below horizon');
     if (cop.baseVersion > this.version) return err('bad_op', 'base in the future');

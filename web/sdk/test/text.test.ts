@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChunkedText, CHUNK, countCodePoints, OpRangeError } from '../src/text.js';
-
-/** Small deterministic PRNG so failures reproduce. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
+import { rng } from './rng.js';
 
 const ALPHABET = ['a', 'b', 'é', '\n', '😀', '𝄞', '👍🏽', '中', ' '];
 

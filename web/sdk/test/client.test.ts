@@ -1,0 +1,273 @@
+/**
+ * The client algorithm against the in-memory protocol server: convergence under concurrency,
+ * reconnects, lost acks, pruned logs, resync, presence and terminal errors.
+ */
+import { describe, expect, it } from 'vitest';
+import { applyToString, DocClient, type ClientError, type Op } from '../src/index.js';
+import { backoffDelay } from '../src/socket.js';
+import { FakeServer } from './fakeServer.js';
+import { rng } from './rng.js';
+
+function makeClient(server: FakeServer, userId: string, seed = 1): DocClient {
+  let n = 0;
+  const c = new DocClient({
+    url: 'ws://fake/api/ws',
+    documentId: 'doc',
+    userId,
+    token: () => `token-${userId}`,
+    socketFactory: server.factory(),
+    backoffInitialMs: 1,
+    backoffMaxMs: 5,
+    presenceThrottleMs: 1,
+    random: rng(seed),
+    newOperationId: () => `${userId}-op-${++n}`,
+  });
+  c.start();
+  return c;
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 1));
+
+/** Waits until the network is quiet and every client has everything confirmed. */
+async function settle(server: FakeServer, clients: DocClient[], maxTicks = 3000): Promise<void> {
+  for (let i = 0; i < maxTicks; i++) {
+    await tick();
+    const quiet = server.idle && clients.every((c) => c.status === 'connected' && c.unconfirmed === 0 && c.seq === server.log.length);
+    if (quiet) return;
+  }
+  throw new Error(
+    `did not settle: ${clients.map((c) => `${c.userId}:${c.status}/unconfirmed ${c.unconfirmed}/seq ${c.seq}`).join(', ')} server seq ${server.log.length}`,
+  );
+}
+
+/** A random local edit, in code points, valid against `text`. */
+function randomEdit(r: () => number, length: number): Op {
+  const pos = Math.floor(r() * (length + 1));
+  const words = ['x', 'yz', '😀', 'é', '𝄞!', '\n'];
+  if (length === 0 || r() < 0.6) return [pos, words[Math.floor(r() * words.length)]];
+  const n = Math.min(length - pos, 1 + Math.floor(r() * 3));
+  return n === 0 ? [pos, 'q'] : [pos, { d: n }];
+}
+
+describe('DocClient', () => {
+  it('joins, receives the snapshot and edits', async () => {
+    const server = new FakeServer();
+    server.roles.set('ann', 'owner');
+    server.text = 'héllo 😀';
+    server.log = [];
+    const a = makeClient(server, 'ann');
+    const resets: string[] = [];
+    a.on('reset', (t) => resets.push(t));
+    await settle(server, [a]);
+    expect(resets).toEqual(['héllo 😀']);
+    a.applyLocal([7, '!']);
+    expect(a.text.toString()).toBe('héllo 😀!');
+    expect(a.unconfirmed).toBe(1);
+    await settle(server, [a]);
+    expect(server.text).toBe('héllo 😀!');
+    expect(server.submits[0]).toMatchObject({ type: 'insert', position: 7, text: '!', baseVersion: 0, userId: 'ann' });
+  });
+
+  it('keeps one op in flight and composes queued edits, never into the sent op', async () => {
+    const server = new FakeServer();
+    server.roles.set('ann', 'owner');
+    const a = makeClient(server, 'ann');
+    await settle(server, [a]);
+    a.applyLocal(['a']);
+    a.applyLocal([1, 'b']);
+    a.applyLocal([2, 'c']);
+    expect(a.unconfirmed).toBe(3);
+    await settle(server, [a]);
+    expect(server.submits.map((s) => ('text' in s ? s.text : s.type))).toEqual(['a', 'bc']);
+    expect(server.text).toBe('abc');
+  });
+
+  it('converges with concurrent editors, dropped connections and lost acks', async () => {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const r = rng(seed * 7919);
+      const server = new FakeServer();
+      server.text = 'start';
+      const users = ['ann', 'bob', 'cy'];
+      for (const u of users) server.roles.set(u, 'write');
+      const clients = users.map((u, i) => makeClient(server, u, seed * 10 + i));
+      await settle(server, clients);
+      const typed = new Map<string, number>(users.map((u) => [u, 0]));
+      for (let step = 0; step < 120; step++) {
+        const c = clients[Math.floor(r() * clients.length)];
+        if (c.hasState) c.applyLocal(randomEdit(r, c.text.length));
+        const roll = r();
+        if (roll < 0.03) server.dropAll();
+        else if (roll < 0.05) server.loseAcks = 1;
+        else if (roll < 0.06) server.horizon = server.log.length; // prune the log: rejoin gets a snapshot
+        if (r() < 0.5) await tick();
+        typed.set(c.userId, (typed.get(c.userId) ?? 0) + 1);
+      }
+      await settle(server, clients);
+      for (const c of clients) expect(c.text.toString()).toBe(server.text);
+      // The server log replays to its text, and no operation id was applied twice.
+      let replay = 'start';
+      for (const e of server.log) replay = applyToString(replay, e.op);
+      expect(replay).toBe(server.text);
+      const ids = server.log.map((e) => `${e.userId}/${e.operationId}`);
+      expect(new Set(ids).size).toBe(ids.length);
+    }
+  });
+
+  it('resends the in-flight op with its original id and base after a lost ack; the server applies it once', async () => {
+    const server = new FakeServer();
+    server.roles.set('ann', 'write');
+    server.roles.set('bob', 'write');
+    const a = makeClient(server, 'ann');
+    const b = makeClient(server, 'bob');
+    await settle(server, [a, b]);
+    server.loseAcks = 1;
+    a.applyLocal(['A']);
+    b.applyLocal(['B']);
+    await settle(server, [a, b]);
+    expect(a.text.toString()).toBe(server.text);
+    expect(b.text.toString()).toBe(server.text);
+    expect(server.log.filter((e) => e.userId === 'ann')).toHaveLength(1);
+    // ann rejoined with `since`, got her own op back in catchUp and recognised it (no resubmit).
+    const annJoins = server.joins.filter((j) => j.userId === 'ann');
+    expect(annJoins.length).toBe(2);
+    expect(annJoins[1].since).toBeDefined();
+    expect(server.submits.filter((s) => s.userId === 'ann')).toHaveLength(1);
+  });
+
+  it('a resend that the server already applied is answered as duplicate and applied once', async () => {
+    const server = new FakeServer();
+    server.roles.set('ann', 'write');
+    const a = makeClient(server, 'ann');
+    await settle(server, [a]);
+    server.loseAcks = 1;
+    server.horizon = 0;
+    a.applyLocal(['hello']);
+    // Prune the log once the op is in, so the rejoin gets a snapshot and must resend to learn its fate.
+    for (let i = 0; i < 200 && server.log.length === 0; i++) await tick();
+    server.horizon = server.log.length;
+    a.applyLocal([5, ' world']);
+    await settle(server, [a]);
+    expect(server.text).toBe('hello world');
+    expect(a.text.toString()).toBe('hello world');
+    expect(server.duplicates).toBe(1);
+  });
+
+  it('keeps offline edits and sends them on reconnect', async () => {
+    const server = new FakeServer();
+    server.roles.set('ann', 'write');
+    server.roles.set('bob', 'write');
+    server.text = '0123456789';
+    const a = makeClient(server, 'ann');
+    const b = makeClient(server, 'bob');
+    await settle(server, [a, b]);
+    const statuses: string[] = [];
+    a.on('status', (s) => statuses.push(s));
+    a.setOffline(true);
+    a.applyLocal([0, 'offline1 ']);
+    a.applyLocal([9, 'offline2 ']);
+    b.applyLocal([10, ' bob']);
+    await settle(server, [b]);
+    expect(a.unconfirmed).toBe(2);
+    a.setOffline(false);
+    await settle(server, [a, b]);
+    expect(statuses).toEqual(['offline', 'reconnecting', 'connected']);
+    expect(server.text).toBe('offline1 offline2 0123456789 bob');
+    expect(a.text.toString()).toBe(server.text);
+    expect(b.text.toString()).toBe(server.text);
+  });
+
+  it('a snapshot on rejoin (log pruned) rebases unconfirmed edits without losing them', async () => {
+    const server = new FakeServer();
+    server.roles.set('ann', 'write');
+    server.roles.set('bob', 'write');
+    server.text = 'abc';
+    const a = makeClient(server, 'ann');
+    const b = makeClient(server, 'bob');
+    await settle(server, [a, b]);
+    a.setOffline(true);
+    a.applyLocal([3, 'Z']);
+    b.applyLocal([0, 'bob ']);
+    await settle(server, [b]);
+    server.horizon = server.log.length; // ann's base is now below the horizon
+    a.setOffline(false);
+    await settle(server, [a, b]);
+    expect(server.text).toBe('bob abcZ');
+    expect(a.text.toString()).toBe('bob abcZ');
+  });
+
+  it('resync_required for the in-flight op: rejoins fresh and resubmits it rebased', async () => {
+    const server = new FakeServer();
+    server.roles.set('ann', 'write');
+    server.roles.set('bob', 'write');
+    server.text = 'abc';
+    const a = makeClient(server, 'ann');
+    const b = makeClient(server, 'bob');
+    await settle(server, [a, b]);
+    server.refuseWithResync = 1;
+    a.applyLocal([3, 'Z']);
+    b.applyLocal([0, 'bob ']);
+    await settle(server, [a, b]);
+    expect(server.text).toBe('bob abcZ');
+    expect(a.text.toString()).toBe('bob abcZ');
+    const annJoins = server.joins.filter((j) => j.userId === 'ann');
+    expect(annJoins.map((j) => j.since === undefined)).toEqual([true, true]);
+    expect(server.submits.filter((s) => s.userId === 'ann').map((s) => s.operationId)).toEqual(['ann-op-1', 'ann-op-2']);
+  });
+
+  it('transforms remote cursors and keeps them in code points', async () => {
+    const server = new FakeServer();
+    server.roles.set('ann', 'write');
+    server.roles.set('bob', 'write');
+    server.text = '😀😀😀';
+    const a = makeClient(server, 'ann');
+    const b = makeClient(server, 'bob');
+    await settle(server, [a, b]);
+    b.setSelection(1, 2);
+    for (let i = 0; i < 100 && a.remotePeers.length === 0; i++) await tick();
+    expect(a.remotePeers).toEqual([{ userId: 'bob', username: 'bob', color: '#e91e63', anchor: 1, head: 2 }]);
+    a.applyLocal([0, '👍🏽']); // two code points before bob's selection
+    expect(a.remotePeers[0]).toMatchObject({ anchor: 3, head: 4 });
+  });
+
+  it('a revoked user gets a fatal forbidden and stops reconnecting', async () => {
+    const server = new FakeServer();
+    server.roles.set('ann', 'write');
+    const a = makeClient(server, 'ann');
+    await settle(server, [a]);
+    const errors: ClientError[] = [];
+    a.on('error', (e) => errors.push(e));
+    server.revoke('ann');
+    for (let i = 0; i < 100 && a.status !== 'closed'; i++) await tick();
+    expect(a.status).toBe('closed');
+    expect(errors).toEqual([{ code: 'forbidden', message: 'access revoked', fatal: true }]);
+    const joins = server.joins.length;
+    for (let i = 0; i < 20; i++) await tick();
+    expect(server.joins.length).toBe(joins);
+  });
+
+  it('a reader whose op is refused gets the server text back and an error', async () => {
+    const server = new FakeServer();
+    server.roles.set('rita', 'read');
+    server.text = 'read me';
+    const a = makeClient(server, 'rita');
+    await settle(server, [a]);
+    expect(a.role).toBe('read');
+    const errors: ClientError[] = [];
+    a.on('error', (e) => errors.push(e));
+    a.applyLocal([0, 'x']);
+    for (let i = 0; i < 100 && errors.length === 0; i++) await tick();
+    expect(errors[0]).toMatchObject({ code: 'forbidden', fatal: false });
+    expect(a.text.toString()).toBe('read me');
+    expect(a.unconfirmed).toBe(0);
+  });
+
+  it('backoff grows, is capped and jittered', () => {
+    const r = rng(9);
+    const ds = [0, 1, 2, 3, 10, 40].map((a) => backoffDelay(a, 100, 3000, r));
+    expect(ds[0]).toBeGreaterThanOrEqual(50);
+    expect(ds[0]).toBeLessThanOrEqual(100);
+    expect(ds[3]).toBeGreaterThanOrEqual(400);
+    expect(ds[4]).toBeLessThanOrEqual(3000);
+    expect(ds[5]).toBeGreaterThanOrEqual(1500);
+  });
+});
