@@ -12,23 +12,22 @@ export interface User {
 export interface Session {
   user: User;
   token: string;
-  expiresAt: string;
+  /** Milliseconds since the Unix epoch. */
+  expiresAt: number;
 }
 
+/** A document as seen by the caller (`role` is the caller's). Times in ms since the epoch. */
 export interface DocumentInfo {
   id: string;
   title: string;
+  ownerId: string;
   role: Role;
-  ownerId?: string;
-  ownerUsername?: string;
-  createdAt?: string;
-  updatedAt?: string;
-  [extra: string]: unknown;
+  createdAt: number;
+  updatedAt: number;
 }
 
 export interface Collaborator {
-  userId: string;
-  username: string;
+  user: User;
   role: Role;
 }
 
@@ -66,12 +65,13 @@ export class QuireApi {
   }
 
   me(): Promise<User> {
-    return this.call<User | { user: User }>('GET', '/api/me').then((r) => ('user' in r ? r.user : r));
+    return this.call('GET', '/api/me');
   }
 
+  /** First page of users whose name starts with `prefix` (case-insensitive). */
   searchUsers(prefix: string, limit = 10): Promise<User[]> {
     const q = new URLSearchParams({ prefix, limit: String(limit) });
-    return this.call<{ users: User[] } | User[]>('GET', `/api/users?${q}`).then((r) => (Array.isArray(r) ? r : r.users));
+    return this.call<{ users: User[] }>('GET', `/api/users?${q}`).then((r) => r.users);
   }
 
   listDocuments(cursor?: string): Promise<{ documents: DocumentInfo[]; nextCursor: string | null }> {
@@ -92,25 +92,24 @@ export class QuireApi {
   }
 
   createDocument(title: string): Promise<DocumentInfo> {
-    return this.call<DocumentInfo | { document: DocumentInfo }>('POST', '/api/documents', { title }).then(unwrapDoc);
+    return this.call('POST', '/api/documents', { title });
   }
 
   getDocument(id: string): Promise<DocumentInfo> {
-    return this.call<DocumentInfo | { document: DocumentInfo }>('GET', `/api/documents/${enc(id)}`).then(unwrapDoc);
+    return this.call('GET', `/api/documents/${enc(id)}`);
   }
 
   renameDocument(id: string, title: string): Promise<DocumentInfo> {
-    return this.call<DocumentInfo | { document: DocumentInfo }>('PATCH', `/api/documents/${enc(id)}`, { title }).then(unwrapDoc);
+    return this.call('PATCH', `/api/documents/${enc(id)}`, { title });
   }
 
   deleteDocument(id: string): Promise<void> {
     return this.call('DELETE', `/api/documents/${enc(id)}`);
   }
 
+  /** Everyone with access, the owner included. */
   listCollaborators(id: string): Promise<Collaborator[]> {
-    return this.call<{ collaborators: Collaborator[] } | Collaborator[]>('GET', `/api/documents/${enc(id)}/collaborators`).then(
-      (r) => (Array.isArray(r) ? r : r.collaborators),
-    );
+    return this.call<{ collaborators: Collaborator[] }>('GET', `/api/documents/${enc(id)}/collaborators`).then((r) => r.collaborators);
   }
 
   share(id: string, who: { userId: string } | { username: string }, role: 'read' | 'write'): Promise<unknown> {
@@ -159,8 +158,4 @@ export class QuireApi {
 
 function enc(s: string): string {
   return encodeURIComponent(s);
-}
-
-function unwrapDoc(r: DocumentInfo | { document: DocumentInfo }): DocumentInfo {
-  return 'document' in r && typeof r.document === 'object' && r.document !== null ? (r.document as DocumentInfo) : (r as DocumentInfo);
 }

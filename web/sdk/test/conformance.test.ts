@@ -2,7 +2,7 @@
  * The SDK must transform, compose and apply exactly like the server: ShareDB's published
  * text-unicode cases (../shared/ot-conformance) and the engine's own client-op vectors.
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { applyToString, ChunkedText, compose, normalize, transform, type Op } from '../src/index.js';

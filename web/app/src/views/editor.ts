@@ -1,0 +1,173 @@
+/**
+ * The editor page: CodeMirror bound to a DocClient, a connection indicator (connected /
+ * reconnecting / offline, with the number of edits the server has not confirmed yet), the
+ * people present, read-only mode for readers, and a clear banner when access ends or the
+ * session expires. Edits made offline stay in the client's queue and go out on reconnect.
+ */
+import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
+import { highlightSelectionMatches, searchKeymap } from '@codemirror/search';
+import { EditorState } from '@codemirror/state';
+import { drawSelection, EditorView, highlightActiveLine, keymap, placeholder } from '@codemirror/view';
+import { DocClient, type ClientError, type ConnectionStatus, type RemotePeer } from '@quire/sdk';
+import { collab, setWritable } from '../binding/collab.js';
+import { errorText, h, mount } from '../dom.js';
+import type { Cleanup } from '../nav.js';
+import { api, isSessionError, session } from '../session.js';
+import { header, logout } from './header.js';
+import { openShareDialog } from './share.js';
+
+const STATUS_TEXT: Record<ConnectionStatus, string> = {
+  connecting: 'Connecting…',
+  connected: 'Connected',
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline',
+  closed: 'Disconnected',
+};
+
+const FATAL_TEXT: Partial<Record<ClientError['code'], string>> = {
+  forbidden: 'Your access to this document has ended. The owner removed you or changed its sharing.',
+  unauthorized: 'Your session has expired. Log in again to keep editing.',
+  not_found: 'This document no longer exists.',
+};
+
+export function renderEditor(root: HTMLElement, documentId: string): Cleanup {
+  const s = session()!;
+  const client = new DocClient({
+    url: api.websocketUrl(),
+    documentId,
+    userId: s.user.id,
+    token: () => session()?.token ?? '',
+    clientName: 'quire-web',
+  });
+  let view: EditorView | null = null;
+
+  const title = h('span', { class: 'page-title doc-name' }, 'Loading…');
+  const roleBadge = h('span', { class: 'badge', hidden: true });
+  const indicator = h('span', { class: 'status', 'data-status': 'connecting', role: 'status', 'aria-live': 'polite' }, STATUS_TEXT.connecting);
+  const peers = h('ul', { class: 'peers', 'aria-label': 'People here' });
+  const shareButton = h('button', { type: 'button', hidden: true }, 'Share');
+  const banner = h('div', { class: 'banner', role: 'alert', hidden: true });
+  const host = h('div', { class: 'editor-host', 'aria-busy': 'true' });
+
+  const showStatus = () => {
+    const n = client.unconfirmed;
+    indicator.dataset.status = client.status;
+    indicator.dataset.unconfirmed = String(n);
+    indicator.textContent = STATUS_TEXT[client.status] + (n > 0 ? ` · ${n} unsaved edit${n === 1 ? '' : 's'}` : '');
+  };
+
+  const showBanner = (text: string, action?: HTMLElement) => {
+    banner.replaceChildren(h('span', {}, text), action ?? '');
+    banner.hidden = false;
+  };
+
+  const showPeers = (list: RemotePeer[]) => {
+    peers.replaceChildren(
+      ...list.map((p) =>
+        h('li', { class: 'peer', title: p.username, style: `--peer: ${p.color}` }, h('span', { class: 'dot', 'aria-hidden': 'true' }), p.username),
+      ),
+    );
+  };
+
+  const applyRole = () => {
+    const writable = client.role === 'write' || client.role === 'owner';
+    roleBadge.hidden = writable;
+    roleBadge.textContent = 'Read only';
+    if (view) setWritable(view, writable && client.status !== 'closed');
+  };
+
+  const offs = [
+    client.on('status', showStatus),
+    client.on('unconfirmed', showStatus),
+    client.on('presence', showPeers),
+    client.on('joined', applyRole),
+    client.on('reset', (text) => {
+      if (view) return;
+      view = new EditorView({
+        parent: host,
+        state: EditorState.create({
+          doc: text,
+          extensions: [
+            history(),
+            drawSelection(),
+            highlightActiveLine(),
+            highlightSelectionMatches(),
+            EditorView.lineWrapping,
+            placeholder('Start typing…'),
+            keymap.of([...defaultKeymap, ...historyKeymap, ...searchKeymap, indentWithTab]),
+            EditorView.contentAttributes.of({ 'aria-label': 'Document text' }),
+            collab(client),
+          ],
+        }),
+      });
+      host.removeAttribute('aria-busy');
+      applyRole();
+      view.focus();
+    }),
+    client.on('error', (e) => {
+      if (e.fatal) {
+        if (view) setWritable(view, false);
+        const text = FATAL_TEXT[e.code] ?? `The connection was closed: ${e.message}`;
+        showBanner(
+          text,
+          e.code === 'unauthorized'
+            ? h('button', { type: 'button', class: 'primary', onclick: () => logout('Your session has expired. Please log in again.') }, 'Log in')
+            : h('a', { href: '#/', class: 'button' }, 'Back to documents'),
+        );
+        indicator.dataset.status = 'closed';
+        indicator.textContent = e.code === 'forbidden' ? 'Access ended' : e.code === 'unauthorized' ? 'Session expired' : 'Disconnected';
+      } else if (e.code === 'forbidden') {
+        applyRole();
+        showBanner('You can only read this document; your last edit was not saved.');
+      } else {
+        showBanner(`The server refused an edit: ${e.message}`);
+      }
+    }),
+  ];
+
+  const onOffline = () => client.setOffline(true);
+  const onOnline = () => client.setOffline(false);
+  window.addEventListener('offline', onOffline);
+  window.addEventListener('online', onOnline);
+
+  api.getDocument(documentId).then(
+    (d) => {
+      title.textContent = d.title || 'Untitled';
+      document.title = `${title.textContent} · Quire`;
+      if (d.role === 'owner') {
+        shareButton.hidden = false;
+        shareButton.onclick = () => void openShareDialog(documentId, title.textContent ?? '');
+      }
+    },
+    (e) => {
+      if (isSessionError(e)) logout('Your session has expired. Please log in again.');
+      else showBanner(errorText(e), h('a', { href: '#/', class: 'button' }, 'Back to documents'));
+    },
+  );
+
+  mount(
+    root,
+    header(h('a', { href: '#/', class: 'back', 'aria-label': 'Back to documents' }, '←'), title, roleBadge),
+    h('div', { class: 'editor-bar' }, indicator, peers, shareButton),
+    banner,
+    h('main', { class: 'editor-page' }, host),
+  );
+  // A debugging and testing hook: read-only views of the client's state.
+  (window as unknown as { quire?: unknown }).quire = {
+    text: () => client.text.toString(),
+    unconfirmed: () => client.unconfirmed,
+    status: () => client.status,
+    version: () => client.version,
+  };
+  if (!navigator.onLine) client.setOffline(true);
+  client.start();
+
+  return () => {
+    for (const off of offs) off();
+    window.removeEventListener('offline', onOffline);
+    window.removeEventListener('online', onOnline);
+    client.close();
+    view?.destroy();
+    document.title = 'Quire';
+  };
+}
