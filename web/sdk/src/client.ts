@@ -108,6 +108,8 @@ interface InFlight {
 interface Pending {
   op: Op;
   edits: number;
+  /** Code points inserted by `op`, kept so the maxOpChars check does not recount per keystroke. */
+  chars: number;
 }
 
 const DEFAULT_LIMITS: Limits = { maxFrameBytes: 4 * 1024 * 1024, maxOpChars: 1_048_576, maxDocumentChars: 16_777_216 };
@@ -213,11 +215,13 @@ export class DocClient extends Emitter<DocClientEvents> {
     this.text.apply(op);
     for (const p of this.peers.values()) this.movePeer(p, op);
     const last = this.pending[this.pending.length - 1];
-    if (last && insertedChars(last.op) + insertedChars(op) <= this.limits.maxOpChars) {
+    const chars = insertedChars(op);
+    if (last && last.chars + chars <= this.limits.maxOpChars) {
       last.op = compose(last.op, op);
       last.edits++;
+      last.chars += chars;
     } else {
-      this.pending.push({ op, edits: 1 });
+      this.pending.push({ op, edits: 1, chars });
     }
     this.emit('unconfirmed', this.unconfirmed);
     this.sendNext();
@@ -448,7 +452,7 @@ export class DocClient extends Emitter<DocClientEvents> {
     if (code === 'resync_required') {
       if (mine) {
         // Rejected: it was never applied, so it is still a local edit to rebase.
-        this.pending.unshift({ op: mine.current, edits: mine.edits });
+        this.pending.unshift({ op: mine.current, edits: mine.edits, chars: insertedChars(mine.current) });
         this.inflight = null;
       }
       this.rejoinFresh();
@@ -510,6 +514,7 @@ export class DocClient extends Emitter<DocClientEvents> {
     for (const p of this.pending) {
       const r2 = transform(r, p.op, 'right');
       p.op = transform(p.op, r, 'left');
+      p.chars = insertedChars(p.op);
       r = r2;
     }
     if (isNoop(r)) return;
