@@ -1,7 +1,7 @@
 import { ChangeSet, EditorState } from '@codemirror/state';
 import { ChunkedText } from '@quire/sdk';
 import { describe, expect, it } from 'vitest';
-import { changesToOp } from '../src/binding/changes.js';
+import { changesToOp, wholeCodePoints } from '../src/binding/changes.js';
 
 function rng(seed: number): () => number {
   let s = seed;
@@ -36,5 +36,14 @@ describe('changesToOp', () => {
       state = tr.state;
       expect(mirror.toString()).toBe(state.doc.toString());
     }
+  });
+
+  it('refuses local edits that would split a surrogate pair, but not remote ones or whole characters', () => {
+    const state = EditorState.create({ doc: 'a😀b', extensions: [wholeCodePoints((tr) => tr.isUserEvent('remote'))] });
+    expect(state.update({ changes: { from: 2, insert: 'x' } }).state.doc.toString()).toBe('a😀b');
+    expect(state.update({ changes: { from: 1, to: 2 } }).state.doc.toString()).toBe('a😀b');
+    expect(state.update({ changes: { from: 0, insert: '\ud83d' } }).state.doc.toString()).toBe('a😀b');
+    expect(state.update({ changes: { from: 1, to: 3, insert: '👍🏽' } }).state.doc.toString()).toBe('a👍🏽b');
+    expect(state.update({ changes: { from: 2, insert: 'x' }, userEvent: 'remote' }).state.doc.toString()).toBe('a\ud83dx\ude00b');
   });
 });

@@ -192,6 +192,7 @@ export class DocClient extends Emitter<DocClientEvents> {
       s?.close(1000, 'offline');
       this.live = false;
       this.limbo = false;
+      this.clearPeers();
       this.setStatus('offline');
     } else {
       this.attempt = 0;
@@ -301,12 +302,20 @@ export class DocClient extends Emitter<DocClientEvents> {
   private disconnected(): void {
     this.live = false;
     this.limbo = false;
+    this.clearPeers();
     this.clearTimers();
     if (this.closed || this.offline) return;
     const delay = this.fresh ? 0 : backoffDelay(this.attempt, this.opt.backoffInitialMs, this.opt.backoffMaxMs, this.opt.random);
     this.attempt++;
     this.setStatus('reconnecting');
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Other users' cursors are stale while we are not connected; the next join brings them back. */
+  private clearPeers(): void {
+    if (this.peers.size === 0) return;
+    this.peers.clear();
+    this.emit('presence', []);
   }
 
   private clearTimers(): void {

@@ -10,7 +10,7 @@
 import { Annotation, Compartment, EditorState, Transaction, type Extension } from '@codemirror/state';
 import { EditorView, ViewPlugin, type ViewUpdate } from '@codemirror/view';
 import type { DocClient, RemotePeer } from '@quire/sdk';
-import { changesToOp } from './changes.js';
+import { changesToOp, wholeCodePoints } from './changes.js';
 import { peerCursors, setPeers } from './cursors.js';
 
 export const remote = Annotation.define<boolean>();
@@ -63,5 +63,5 @@ export function collab(client: DocClient): Extension {
       },
     };
   });
-  return [plugin, peerCursors, editable.of(editability(client.role !== 'read'))];
+  return [plugin, peerCursors, wholeCodePoints((tr) => tr.annotation(remote) === true), editable.of(editability(client.role !== 'read'))];
 }
