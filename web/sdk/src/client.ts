@@ -47,6 +47,8 @@ export interface Utf16Change {
 }
 
 export interface RemotePeer {
+  /** Identifies the session: a user may be present in several tabs. */
+  key: string;
   userId: string;
   username: string;
   color: string;
@@ -115,6 +117,10 @@ interface Pending {
 const DEFAULT_LIMITS: Limits = { maxFrameBytes: 4 * 1024 * 1024, maxOpChars: 1_048_576, maxDocumentChars: 16_777_216 };
 /** Errors after which reconnecting cannot help. */
 const TERMINAL: ReadonlySet<string> = new Set(['unauthorized', 'forbidden', 'not_found', 'internal']);
+
+function peerKey(userId: string, sessionId: number | undefined): string {
+  return sessionId === undefined ? userId : `${userId}#${sessionId}`;
+}
 
 export class DocClient extends Emitter<DocClientEvents> {
   readonly documentId: string;
@@ -360,7 +366,7 @@ export class DocClient extends Emitter<DocClientEvents> {
         this.onAck(msg.operationId, msg.version, msg.seq);
         return;
       case 'presence':
-        this.onPresence(msg.users, msg.left);
+        this.onPresence(msg.users, msg.left, msg.sessionId);
         return;
       case 'error':
         this.onError(msg.code, msg.message, msg.operationId, msg.retryable, msg.fatal === true);
@@ -485,12 +491,16 @@ export class DocClient extends Emitter<DocClientEvents> {
     this.emit('unconfirmed', 0);
   }
 
-  private onPresence(users: PresenceUser[] | undefined, left: string | undefined): void {
-    if (left !== undefined) this.peers.delete(left);
+  private onPresence(users: PresenceUser[] | undefined, left: string | undefined, leftSession: number | undefined): void {
+    if (left !== undefined) this.peers.delete(peerKey(left, leftSession));
     for (const u of users ?? []) {
+      // Our own sessions are not drawn (the server does not echo this one; other tabs of the
+      // same user would only show as a second copy of "me").
       if (u.userId === this.userId) continue;
       const max = this.text.length;
-      this.peers.set(u.userId, {
+      const key = peerKey(u.userId, u.sessionId);
+      this.peers.set(key, {
+        key,
         userId: u.userId,
         username: u.username,
         color: u.color,

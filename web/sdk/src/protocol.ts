@@ -40,6 +40,8 @@ export interface OpEntry {
 }
 
 export interface PresenceUser {
+  /** One user may be present in several sessions (tabs, devices). */
+  sessionId?: number;
   userId: string;
   username: string;
   color: string;
@@ -68,7 +70,7 @@ export type ServerMessage =
   | { type: 'live'; seq: number }
   | { type: 'ops'; ops: OpEntry[] }
   | { type: 'ack'; operationId: string; version: number; seq: number; duplicate: boolean }
-  | { type: 'presence'; users?: PresenceUser[]; left?: string }
+  | { type: 'presence'; users?: PresenceUser[]; left?: string; sessionId?: number }
   | {
       type: 'error';
       code: ErrorCode;

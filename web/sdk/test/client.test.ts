@@ -224,7 +224,7 @@ describe('DocClient', () => {
     await settle(server, [a, b]);
     b.setSelection(1, 2);
     for (let i = 0; i < 100 && a.remotePeers.length === 0; i++) await tick();
-    expect(a.remotePeers).toEqual([{ userId: 'bob', username: 'bob', color: '#e91e63', anchor: 1, head: 2 }]);
+    expect(a.remotePeers).toEqual([{ key: 'bob', userId: 'bob', username: 'bob', color: '#e91e63', anchor: 1, head: 2 }]);
     a.applyLocal([0, '👍🏽']); // two code points before bob's selection
     expect(a.remotePeers[0]).toMatchObject({ anchor: 3, head: 4 });
   });
