@@ -152,6 +152,7 @@ export class DocClient extends Emitter<DocClientEvents> {
   private resendTimer: ReturnType<typeof setTimeout> | null = null;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private presenceTimer: ReturnType<typeof setTimeout> | null = null;
+  private openTimer: ReturnType<typeof setTimeout> | null = null;
   private lastHeard = 0;
   private selection: { anchor: number; head: number } | null = null;
   private readonly opt: Required<Omit<DocClientOptions, 'clientName'>> & { clientName?: string };
@@ -253,8 +254,12 @@ export class DocClient extends Emitter<DocClientEvents> {
     this.setStatus(this.hasState || this.attempt > 0 ? 'reconnecting' : 'connecting');
     const socket = this.opt.socketFactory(this.opt.url);
     this.socket = socket;
+    // A connection attempt that neither opens nor fails (a black-holed network) is abandoned.
+    this.openTimer = setTimeout(() => this.socket === socket && this.dropConnection(), this.opt.deadAfterMs);
     socket.onopen = () => {
       if (this.socket !== socket) return;
+      if (this.openTimer !== null) clearTimeout(this.openTimer);
+      this.openTimer = null;
       this.lastHeard = Date.now();
       const since = this.hasState && !this.fresh ? { version: this.version, seq: this.seq } : undefined;
       this.send({
@@ -325,9 +330,9 @@ export class DocClient extends Emitter<DocClientEvents> {
   }
 
   private clearTimers(): void {
-    for (const t of [this.reconnectTimer, this.resendTimer, this.presenceTimer]) if (t !== null) clearTimeout(t);
+    for (const t of [this.reconnectTimer, this.resendTimer, this.presenceTimer, this.openTimer]) if (t !== null) clearTimeout(t);
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
-    this.reconnectTimer = this.resendTimer = this.presenceTimer = this.heartbeat = null;
+    this.reconnectTimer = this.resendTimer = this.presenceTimer = this.openTimer = this.heartbeat = null;
   }
 
   private send(msg: ClientMessage): void {

@@ -261,6 +261,28 @@ describe('DocClient', () => {
     expect(a.unconfirmed).toBe(0);
   });
 
+  it('abandons a connection attempt that never opens and tries again', async () => {
+    let attempts = 0;
+    const c = new DocClient({
+      url: 'ws://blackhole',
+      documentId: 'doc',
+      userId: 'ann',
+      token: () => 'token-ann',
+      deadAfterMs: 10,
+      backoffInitialMs: 1,
+      backoffMaxMs: 2,
+      socketFactory: () => {
+        attempts++;
+        return { send() {}, close() {}, onopen: null, onmessage: null, onclose: null, onerror: null };
+      },
+    });
+    c.start();
+    for (let i = 0; i < 200 && attempts < 3; i++) await tick();
+    c.close();
+    expect(attempts).toBeGreaterThanOrEqual(3);
+    expect(c.status).toBe('closed');
+  });
+
   it('backoff grows, is capped and jittered', () => {
     const r = rng(9);
     const ds = [0, 1, 2, 3, 10, 40].map((a) => backoffDelay(a, 100, 3000, r));

@@ -119,8 +119,10 @@ export function renderEditor(root: HTMLElement, documentId: string): Cleanup {
       } else if (e.code === 'forbidden') {
         applyRole();
         showBanner('You can only read this document; your last edit was not saved.');
+      } else if (e.code === 'bad_op' || e.code === 'too_large') {
+        showBanner(`The server refused an edit, which was undone: ${e.message}`);
       } else {
-        showBanner(`The server refused an edit: ${e.message}`);
+        console.warn(`quire: ${e.code}: ${e.message}`);
       }
     }),
   ];
