@@ -80,11 +80,15 @@ pub fn decode_server_frame(
     let message: ServerMessage = serde_json::from_str(text).map_err(|e| FrameError::Malformed {
         reason: e.to_string(),
     })?;
-    if let ServerMessage::Presence { users, left } = &message
-        && users.is_some() == left.is_some()
+    if let ServerMessage::Presence {
+        users,
+        left,
+        session_id,
+    } = &message
+        && (users.is_some() == left.is_some() || left.is_some() != session_id.is_some())
     {
         return Err(FrameError::Malformed {
-            reason: "presence needs exactly one of `users` and `left`".into(),
+            reason: "presence needs `users`, or `left` with `sessionId`".into(),
         });
     }
     Ok(message)

@@ -46,13 +46,15 @@ pub enum ServerMessage {
         seq: SeqId,
         duplicate: bool,
     },
-    /// Other users' cursors (`users`) or the departure of one (`left`):
-    /// exactly one of the two fields is present.
+    /// Other sessions' cursors (`users`) or the departure of one (`left`,
+    /// the user, with `sessionId`): exactly one of `users` and `left`.
     Presence {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         users: Option<Vec<PresenceUser>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         left: Option<UserId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_id: Option<u64>,
     },
     /// A typed error (§6).
     Error(ErrorFrame),
@@ -79,6 +81,8 @@ pub struct OpEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PresenceUser {
+    /// The connection this cursor belongs to (one user may have several).
+    pub session_id: u64,
     pub user_id: UserId,
     pub username: String,
     /// A CSS colour (`#rrggbb`) stable for the user.

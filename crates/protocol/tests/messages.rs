@@ -163,6 +163,7 @@ fn server_messages_have_the_documented_shape() {
     server_round_trip(
         ServerMessage::Presence {
             users: Some(vec![PresenceUser {
+                session_id: 3,
                 user_id: uid(),
                 username: "ada".into(),
                 color: "#aa3377".into(),
@@ -171,16 +172,18 @@ fn server_messages_have_the_documented_shape() {
                 version: DocVersion(5),
             }]),
             left: None,
+            session_id: None,
         },
-        json!({"type": "presence", "users": [{"userId": uid().to_string(), "username": "ada",
+        json!({"type": "presence", "users": [{"sessionId": 3, "userId": uid().to_string(), "username": "ada",
                "color": "#aa3377", "anchor": 0, "head": 2, "version": 5}]}),
     );
     server_round_trip(
         ServerMessage::Presence {
             users: None,
             left: Some(uid()),
+            session_id: Some(3),
         },
-        json!({"type": "presence", "left": uid().to_string()}),
+        json!({"type": "presence", "left": uid().to_string(), "sessionId": 3}),
     );
     server_round_trip(
         ServerMessage::Error(

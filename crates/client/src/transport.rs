@@ -1,0 +1,97 @@
+//! How the client reaches a server: a [`Connector`] opens a [`Connection`],
+//! which is a pair of bounded channels of text frames.
+//!
+//! Channels rather than a socket type keep the session logic independent of
+//! the transport: the real WebSocket ([`WsConnector`]) is pumped by a task,
+//! and tests wrap any connector in a fault-injecting one
+//! ([`crate::faults::FaultyConnector`]) that drops connections, delays and
+//! duplicates frames without the session knowing.
+
+use async_trait::async_trait;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+/// Frames buffered in each direction of one connection.
+pub const CONNECTION_QUEUE_FRAMES: usize = 1024;
+
+/// Why a connection could not be opened.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot connect: {0}")]
+pub struct TransportError(pub String);
+
+/// One open connection. Dropping it (or `outgoing`'s receiver ending) closes
+/// it; `incoming` yields `None` once the server side closed.
+#[derive(Debug)]
+pub struct Connection {
+    pub outgoing: mpsc::Sender<String>,
+    pub incoming: mpsc::Receiver<String>,
+}
+
+/// Opens connections to one server.
+#[async_trait]
+pub trait Connector: Send + Sync + 'static {
+    async fn connect(&self) -> Result<Connection, TransportError>;
+}
+
+/// A WebSocket connector (`ws://host:port/api/ws`).
+#[derive(Debug, Clone)]
+pub struct WsConnector {
+    url: String,
+    max_frame_bytes: usize,
+}
+
+impl WsConnector {
+    /// `url` is the full WebSocket URL; incoming frames above
+    /// `max_frame_bytes` end the connection.
+    pub fn new(url: impl Into<String>, max_frame_bytes: usize) -> WsConnector {
+        WsConnector {
+            url: url.into(),
+            max_frame_bytes,
+        }
+    }
+}
+
+#[async_trait]
+impl Connector for WsConnector {
+    async fn connect(&self) -> Result<Connection, TransportError> {
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(self.max_frame_bytes))
+            .max_frame_size(Some(self.max_frame_bytes));
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(&self.url, Some(config), true)
+            .await
+            .map_err(|e| TransportError(e.to_string()))?;
+        let (out_tx, mut out_rx) = mpsc::channel::<String>(CONNECTION_QUEUE_FRAMES);
+        let (in_tx, in_rx) = mpsc::channel::<String>(CONNECTION_QUEUE_FRAMES);
+        tokio::spawn(async move {
+            let (mut sink, mut stream) = ws.split();
+            loop {
+                tokio::select! {
+                    frame = out_rx.recv() => match frame {
+                        Some(text) => {
+                            if sink.send(Message::text(text)).await.is_err() {
+                                break;
+                            }
+                        }
+                        None => break,
+                    },
+                    message = stream.next() => match message {
+                        Some(Ok(Message::Text(text))) => {
+                            if in_tx.send(text.as_str().to_owned()).await.is_err() {
+                                break;
+                            }
+                        }
+                        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                        Some(Ok(_)) => {}
+                    },
+                }
+            }
+            let _ = sink.send(Message::Close(None)).await;
+        });
+        Ok(Connection {
+            outgoing: out_tx,
+            incoming: in_rx,
+        })
+    }
+}
