@@ -1,0 +1,52 @@
+//! Who may do what with a document, and the single place that hears about
+//! access changes.
+//!
+//! Rules: a caller without any role on a document gets 404 (a stranger cannot
+//! learn that it exists); a caller with a role below the one required gets 403.
+//!
+//! [`AccessNotifier`] is called after every access change and document
+//! deletion has been committed to storage, so the realtime layer can drop
+//! revoked sessions at once instead of when they next reconnect.
+
+use async_trait::async_trait;
+use quire_engine::{DocumentId, UserId};
+use quire_storage::{Role, Store};
+
+use crate::error::{ApiError, ApiResult};
+
+/// Hears about committed access changes. The REST layer calls it; the realtime
+/// gateway implements it (with the collaboration hub). Implementations must
+/// not fail the request: they run after the change is already durable.
+#[async_trait]
+pub trait AccessNotifier: Send + Sync + 'static {
+    /// `user`'s role on `doc` is now `role` (`None`: revoked).
+    async fn access_changed(&self, doc: DocumentId, user: UserId, role: Option<Role>);
+    /// `doc` and all of its access rules were deleted.
+    async fn document_deleted(&self, doc: DocumentId);
+}
+
+/// The notifier used when no realtime layer is attached.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoopAccessNotifier;
+
+#[async_trait]
+impl AccessNotifier for NoopAccessNotifier {
+    async fn access_changed(&self, _doc: DocumentId, _user: UserId, _role: Option<Role>) {}
+    async fn document_deleted(&self, _doc: DocumentId) {}
+}
+
+/// The caller's role on `doc` if it is at least `needed`: 404 without any
+/// role, 403 (with `forbidden`) with too low a role.
+pub async fn require_role(
+    store: &dyn Store,
+    doc: DocumentId,
+    user: UserId,
+    needed: Role,
+    forbidden: &'static str,
+) -> ApiResult<Role> {
+    match store.role(doc, user).await? {
+        None => Err(ApiError::NotFound("no such document")),
+        Some(role) if role < needed => Err(ApiError::Forbidden(forbidden)),
+        Some(role) => Ok(role),
+    }
+}
