@@ -1,0 +1,71 @@
+//! Every bound of the collaboration core, in one place, with its default.
+//!
+//! Nothing in the core grows without a limit: each queue, buffer and window has
+//! a field here, so an operator can see (and tune) what memory a document and a
+//! session may hold.
+
+use quire_engine::limits::Limits;
+use std::time::Duration;
+
+/// Configuration of a [`Hub`](crate::Hub). `CoreConfig::default()` is the
+/// production setting; tests shrink individual bounds.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// Recent ops each open document keeps in memory (with their dedup
+    /// entries) to rebase stale ops without touching storage.
+    pub window_ops: usize,
+    /// Take a snapshot after this many ops since the previous one...
+    pub snapshot_every_ops: u64,
+    /// ...or after this many bytes of op JSON since the previous one.
+    pub snapshot_every_bytes: u64,
+    /// Ops kept in the stored log (and registry) below the latest snapshot
+    /// before they are pruned. This is how far back a client may resend or
+    /// rebase (the rebase/dedup horizon trails the latest snapshot by it).
+    pub retention_ops: u64,
+    /// A document with no session and no pending work is unloaded after this.
+    pub idle_unload_after: Duration,
+    /// Commands waiting in one document owner's mailbox; a full mailbox answers
+    /// `Overloaded` (retryable).
+    pub mailbox_capacity: usize,
+    /// Events queued for one session; a session that falls this far behind is
+    /// closed with `ResyncRequired` (docs/protocol.md §7: 4,096 frames).
+    pub session_queue_capacity: usize,
+    /// Ops buffered for a joining session between its snapshot and its
+    /// `snapshot_ack` (docs/protocol.md §7: 16,384); overflow closes it with
+    /// `ResyncRequired`.
+    pub join_buffer_ops: usize,
+    /// Most ops handed to the store in one `append_ops` call.
+    pub max_commit_batch: usize,
+    /// Most ops applied in memory but not yet durable per document; beyond it
+    /// the owner stops taking new submits until commits catch up (its mailbox
+    /// then fills and answers `Overloaded`).
+    pub max_pending_ops: usize,
+    /// Most ops a `since` join may receive as a catch-up; further behind, the
+    /// session gets a snapshot instead.
+    pub max_catch_up_ops: usize,
+    /// Users whose role one open document caches (beyond it the cache is
+    /// cleared and roles are re-read from storage on demand).
+    pub acl_cache_users: usize,
+    /// Op and document size limits (announced to clients in `joined`).
+    pub limits: Limits,
+}
+
+impl Default for CoreConfig {
+    fn default() -> Self {
+        CoreConfig {
+            window_ops: 10_000,
+            snapshot_every_ops: 1_000,
+            snapshot_every_bytes: 4 * 1024 * 1024,
+            retention_ops: 10_000,
+            idle_unload_after: Duration::from_secs(60),
+            mailbox_capacity: 4_096,
+            session_queue_capacity: 4_096,
+            join_buffer_ops: 16_384,
+            max_commit_batch: 4_096,
+            max_pending_ops: 16_384,
+            max_catch_up_ops: 16_384,
+            acl_cache_users: 4_096,
+            limits: Limits::default(),
+        }
+    }
+}

@@ -1,0 +1,887 @@
+//! The owner of one open document: a tokio task that is the only code allowed
+//! to change the document. Every request reaches it through its mailbox and is
+//! handled one at a time, so ops are applied in a single order without locks.
+//!
+//! Life of an op: the pipeline (`pipeline`) applies it in memory and queues
+//! it as *pending*. The owner keeps at most one `append_ops` call in flight;
+//! everything that arrived while it ran goes into the next call (group
+//! commit; the store also merges concurrent calls of different documents
+//! into one transaction). Only when a call reports the ops durable are they
+//! broadcast (`sessions`) and acknowledged. If a commit fails, the in-memory
+//! state ran ahead of the durable one: the owner reloads the document from
+//! storage, and every op the reload does not contain is rejected with a
+//! retryable error — never acknowledged.
+
+mod acl;
+mod pipeline;
+mod sessions;
+mod snapshots;
+pub(crate) mod state;
+
+use crate::error::CoreError;
+use crate::events::{Ack, CloseReason, CommittedOp, DocumentView, SessionEvent, SessionId};
+use crate::hub::HubInner;
+use crate::session::{JoinRequest, Session, SessionHandle};
+use acl::Acl;
+use pipeline::{Outcome, Pipeline};
+use quire_engine::client_op::ClientOp;
+use quire_engine::op::{Side, transform_position};
+use quire_engine::{DocVersion, DocumentId, SeqId, UserId};
+use quire_storage::{LoggedOp, Role, Snapshot, StoreError};
+use sessions::{Greeting, Sessions};
+use snapshots::SnapshotPolicy;
+use state::{DocState, committed_from_log, seq_at};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// A request to a document's owner.
+pub(crate) enum Command {
+    Join {
+        req: JoinRequest,
+        session: SessionId,
+        reply: oneshot::Sender<Result<Session, CoreError>>,
+    },
+    Submit {
+        origin: Origin,
+        op: ClientOp,
+    },
+    SnapshotAck {
+        session: SessionId,
+        seq: SeqId,
+    },
+    Presence {
+        session: SessionId,
+        anchor: u64,
+        head: u64,
+        version: DocVersion,
+    },
+    Leave {
+        session: SessionId,
+    },
+    Read {
+        reply: oneshot::Sender<Result<DocumentView, CoreError>>,
+    },
+    AccessChanged {
+        user: UserId,
+        role: Option<Role>,
+    },
+    Deleted,
+    Shutdown {
+        done: oneshot::Sender<()>,
+    },
+}
+
+/// Who submitted an op and where its answer goes.
+pub(crate) enum Origin {
+    /// A joined session: answers are session events.
+    Session(SessionId),
+    /// `Hub::submit_detached`: the answer goes to `reply`.
+    Detached {
+        user: UserId,
+        reply: oneshot::Sender<Result<Ack, CoreError>>,
+    },
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Command::Join { .. } => "Join",
+            Command::Submit { .. } => "Submit",
+            Command::SnapshotAck { .. } => "SnapshotAck",
+            Command::Presence { .. } => "Presence",
+            Command::Leave { .. } => "Leave",
+            Command::Read { .. } => "Read",
+            Command::AccessChanged { .. } => "AccessChanged",
+            Command::Deleted => "Deleted",
+            Command::Shutdown { .. } => "Shutdown",
+        })
+    }
+}
+
+/// Spawns the owner of `doc`; it loads the document before reading its mailbox.
+pub(crate) fn spawn(hub: Arc<HubInner>, doc: DocumentId, generation: u64) -> mpsc::Sender<Command> {
+    let (mailbox, rx) = mpsc::channel(hub.config.mailbox_capacity.max(1));
+    tokio::spawn(run(hub, doc, generation, mailbox.clone(), rx));
+    mailbox
+}
+
+async fn run(
+    hub: Arc<HubInner>,
+    doc: DocumentId,
+    generation: u64,
+    mailbox: mpsc::Sender<Command>,
+    mut rx: mpsc::Receiver<Command>,
+) {
+    match load(&hub, doc).await {
+        Ok(state) => {
+            let mut owner = Owner::new(hub, doc, generation, mailbox, state);
+            owner.run(&mut rx).await;
+        }
+        Err(error) => {
+            if !matches!(error, CoreError::NotFound) {
+                tracing::warn!(%doc, %error, "document failed to load");
+            }
+            hub.retire_owner(doc, generation, || rx.close());
+            fail_remaining(&mut rx, &error);
+        }
+    }
+}
+
+/// Loads the document through the store: its existence, then snapshot + tail.
+async fn load(hub: &HubInner, doc: DocumentId) -> Result<(DocState, Option<SeqId>), CoreError> {
+    let store = &*hub.store;
+    if store
+        .document(doc)
+        .await
+        .map_err(CoreError::from_store)?
+        .is_none()
+    {
+        return Err(CoreError::NotFound);
+    }
+    let stored = store
+        .load_document_state(doc)
+        .await
+        .map_err(CoreError::from_store)?;
+    let snapshot_seq = stored.snapshot.as_ref().map(|s| s.seq);
+    Ok((DocState::load(stored, hub.config.window_ops)?, snapshot_seq))
+}
+
+/// Answers every request left in a closed mailbox with `error`.
+fn fail_remaining(rx: &mut mpsc::Receiver<Command>, error: &CoreError) {
+    while let Ok(cmd) = rx.try_recv() {
+        match cmd {
+            Command::Join { reply, .. } => drop(reply.send(Err(error.clone()))),
+            Command::Read { reply } => drop(reply.send(Err(error.clone()))),
+            Command::Submit {
+                origin: Origin::Detached { reply, .. },
+                ..
+            } => drop(reply.send(Err(error.clone()))),
+            Command::Shutdown { done } => drop(done.send(())),
+            _ => {}
+        }
+    }
+}
+
+/// An op applied in memory, waiting to be durable.
+struct Applied {
+    committed: Arc<CommittedOp>,
+    reply: Option<oneshot::Sender<Result<Ack, CoreError>>>,
+}
+
+/// Where an answer goes.
+enum AnswerTo {
+    Session(SessionId),
+    Detached(oneshot::Sender<Result<Ack, CoreError>>),
+}
+
+/// An answer that describes state not yet durable.
+enum Waiting {
+    Read {
+        at: SeqId,
+        view: DocumentView,
+        reply: oneshot::Sender<Result<DocumentView, CoreError>>,
+    },
+    Duplicate {
+        at: SeqId,
+        ack: Ack,
+        to: AnswerTo,
+    },
+}
+
+/// What a snapshot task reports.
+enum SnapshotStep {
+    Saved(SeqId),
+    SaveFailed,
+    Pruned,
+}
+
+/// What woke the owner.
+enum Wake {
+    Committed(Result<(), StoreError>),
+    Snapshot(SnapshotStep),
+    Command(Option<Command>),
+    Tick,
+}
+
+/// Whether the owner goes on after handling something.
+enum Exit {
+    Continue,
+    /// End the owner: close its sessions with the reason, answer anything
+    /// not yet durable or still queued with the error.
+    Stop(CloseReason, CoreError),
+}
+
+struct Owner {
+    hub: Arc<HubInner>,
+    doc: DocumentId,
+    generation: u64,
+    /// Handed to the sessions' handles.
+    mailbox: mpsc::Sender<Command>,
+    state: DocState,
+    /// Highest seq known durable.
+    durable: SeqId,
+    /// Length in code points of the durable text (for presence).
+    durable_len: usize,
+    sessions: Sessions,
+    acl: Acl,
+    /// Applied in memory, not yet handed to the store.
+    pending: Vec<Applied>,
+    pending_logged: Vec<LoggedOp>,
+    /// Handed to the store, awaiting its answer.
+    in_flight: Vec<Applied>,
+    commit_task: Option<JoinHandle<Result<(), StoreError>>>,
+    waiting: Vec<Waiting>,
+    snapshots: SnapshotPolicy,
+    snapshot_task: Option<JoinHandle<SnapshotStep>>,
+    stopping: Option<oneshot::Sender<()>>,
+    last_activity: Instant,
+}
+
+impl Owner {
+    fn new(
+        hub: Arc<HubInner>,
+        doc: DocumentId,
+        generation: u64,
+        mailbox: mpsc::Sender<Command>,
+        (state, snapshot_seq): (DocState, Option<SeqId>),
+    ) -> Owner {
+        let config = &hub.config;
+        let tail_len = state.seq.0 - snapshot_seq.unwrap_or(SeqId(0)).0;
+        Owner {
+            durable: state.seq,
+            durable_len: state.text.len_chars(),
+            sessions: Sessions::new(config.join_buffer_ops),
+            acl: Acl::new(config.acl_cache_users),
+            pending: Vec::new(),
+            pending_logged: Vec::new(),
+            in_flight: Vec::new(),
+            commit_task: None,
+            waiting: Vec::new(),
+            snapshots: SnapshotPolicy::new(config, snapshot_seq, tail_len),
+            snapshot_task: None,
+            stopping: None,
+            last_activity: Instant::now(),
+            state,
+            hub,
+            doc,
+            generation,
+            mailbox,
+        }
+    }
+
+    async fn run(&mut self, rx: &mut mpsc::Receiver<Command>) {
+        let period = (self.hub.config.idle_unload_after / 4).max(Duration::from_millis(10));
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let accepting = self.accepting();
+            let wake = tokio::select! {
+                biased;
+                r = finished(&mut self.commit_task) => {
+                    Wake::Committed(r.unwrap_or_else(|e| Err(StoreError::Backend(format!("commit task failed: {e}")))))
+                }
+                r = finished(&mut self.snapshot_task) => Wake::Snapshot(r.unwrap_or(SnapshotStep::SaveFailed)),
+                cmd = rx.recv(), if accepting => Wake::Command(cmd),
+                _ = tick.tick() => Wake::Tick,
+            };
+            let exit = match wake {
+                Wake::Committed(result) => self.commit_finished(result).await,
+                Wake::Snapshot(step) => {
+                    self.snapshot_finished(step);
+                    Exit::Continue
+                }
+                Wake::Command(None) => Exit::Stop(CloseReason::ShuttingDown, shutting_down()),
+                Wake::Command(Some(cmd)) => {
+                    self.last_activity = Instant::now();
+                    let mut exit = self.handle(cmd).await;
+                    // Take what else is already queued before committing, so
+                    // it joins the same batch.
+                    let mut budget = self.hub.config.max_commit_batch;
+                    while matches!(exit, Exit::Continue) && budget > 0 && self.accepting() {
+                        let Ok(cmd) = rx.try_recv() else { break };
+                        exit = self.handle(cmd).await;
+                        budget -= 1;
+                    }
+                    exit
+                }
+                Wake::Tick => {
+                    self.sessions.reap_closed();
+                    if self.idle_for() >= self.hub.config.idle_unload_after && self.quiescent() {
+                        self.unload(rx);
+                        return;
+                    }
+                    Exit::Continue
+                }
+            };
+            if let Exit::Stop(reason, error) = exit {
+                self.stop(rx, reason, &error);
+                return;
+            }
+            self.start_commit();
+            self.start_snapshot();
+            if self.stopping.is_some() && self.quiescent_ignoring_sessions() {
+                self.stop(rx, CloseReason::ShuttingDown, &shutting_down());
+                return;
+            }
+        }
+    }
+
+    fn accepting(&self) -> bool {
+        self.stopping.is_none() && self.pending.len() < self.hub.config.max_pending_ops
+    }
+
+    fn idle_for(&self) -> Duration {
+        Instant::now().saturating_duration_since(self.last_activity)
+    }
+
+    fn quiescent_ignoring_sessions(&self) -> bool {
+        self.pending.is_empty()
+            && self.in_flight.is_empty()
+            && self.commit_task.is_none()
+            && self.snapshot_task.is_none()
+            && self.waiting.is_empty()
+    }
+
+    fn quiescent(&self) -> bool {
+        self.sessions.is_empty() && self.quiescent_ignoring_sessions()
+    }
+
+    async fn handle(&mut self, cmd: Command) -> Exit {
+        match cmd {
+            Command::Join {
+                req,
+                session,
+                reply,
+            } => self.join(req, session, reply).await,
+            Command::Submit { origin, op } => self.submit(origin, op).await,
+            Command::SnapshotAck { session, seq } => self.sessions.snapshot_acked(session, seq),
+            Command::Presence {
+                session,
+                anchor,
+                head,
+                version,
+            } => self.presence(session, anchor, head, version),
+            Command::Leave { session } => self.sessions.remove(session),
+            Command::Read { reply } => {
+                let view = self.view();
+                if view.seq <= self.durable {
+                    let _ = reply.send(Ok(view));
+                } else {
+                    self.waiting.push(Waiting::Read {
+                        at: view.seq,
+                        view,
+                        reply,
+                    });
+                }
+            }
+            Command::AccessChanged { user, role } => {
+                self.acl.set(user, role);
+                if role.is_none() {
+                    self.sessions
+                        .close_where(CloseReason::Revoked, |s| s.user == user);
+                }
+            }
+            Command::Deleted => {
+                return Exit::Stop(CloseReason::DocumentDeleted, CoreError::NotFound);
+            }
+            Command::Shutdown { done } => self.stopping = Some(done),
+        }
+        Exit::Continue
+    }
+
+    fn view(&self) -> DocumentView {
+        DocumentView {
+            content: self.state.text.to_string(),
+            version: self.state.version,
+            seq: self.state.seq,
+        }
+    }
+
+    // ---- joining --------------------------------------------------------
+
+    async fn join(
+        &mut self,
+        req: JoinRequest,
+        session: SessionId,
+        reply: oneshot::Sender<Result<Session, CoreError>>,
+    ) {
+        if self.acl.observe(req.user, req.role).is_none() {
+            let _ = reply.send(Err(CoreError::Forbidden));
+            return;
+        }
+        let at = self.state.seq;
+        let greeting = match req.since {
+            Some(since) => match self.catch_up(since).await {
+                Some(ops) => Greeting::CatchUp {
+                    ops,
+                    version: self.state.version,
+                },
+                None => self.snapshot_greeting(),
+            },
+            None => self.snapshot_greeting(),
+        };
+        let (events_tx, events) = mpsc::channel(self.hub.config.session_queue_capacity.max(2));
+        let handle = SessionHandle::new(session, self.doc, req.user, self.mailbox.clone());
+        self.sessions.add(
+            session,
+            req.user,
+            req.username.into(),
+            events_tx,
+            at,
+            greeting,
+        );
+        if reply
+            .send(Ok(Session {
+                id: session,
+                events,
+                handle,
+            }))
+            .is_err()
+        {
+            self.sessions.remove(session);
+            return;
+        }
+        // Already durable: greet at once.
+        self.sessions.on_durable(self.durable, &Arc::from([]));
+    }
+
+    fn snapshot_greeting(&self) -> Greeting {
+        Greeting::Snapshot {
+            content: self.state.text.to_string().into(),
+            version: self.state.version,
+        }
+    }
+
+    /// The ops after `since`, if all of them are still available and not too many.
+    async fn catch_up(&self, since: SeqId) -> Option<Arc<[Arc<CommittedOp>]>> {
+        let behind = self.state.seq.0.checked_sub(since.0)?;
+        if behind > self.hub.config.max_catch_up_ops as u64 || since < self.state.pruned_through {
+            return None;
+        }
+        let floor = self.state.window.floor();
+        let mut ops = Vec::with_capacity(behind as usize);
+        if since < floor {
+            let missing = u32::try_from(floor.0 - since.0).ok()?;
+            let stored = self
+                .hub
+                .store
+                .ops_after(self.doc, since, missing)
+                .await
+                .ok()?;
+            let mut expected = since;
+            for logged in &stored {
+                expected = expected.next()?;
+                if logged.seq != expected {
+                    return None;
+                }
+                ops.push(Arc::new(committed_from_log(logged).ok()?));
+            }
+            if expected != floor {
+                return None;
+            }
+        }
+        ops.extend(self.state.window.ops_after(since.max(floor))?.cloned());
+        Some(ops.into())
+    }
+
+    // ---- submitting -----------------------------------------------------
+
+    async fn submit(&mut self, origin: Origin, op: ClientOp) {
+        let (user, origin_session, reply) = match origin {
+            Origin::Session(id) => match self.sessions.get(id) {
+                Some(slot) => (slot.user, Some(id), None),
+                // The session left; nobody awaits the answer.
+                None => return,
+            },
+            Origin::Detached { user, reply } => (user, None, Some(reply)),
+        };
+        let to = match reply {
+            Some(reply) => AnswerTo::Detached(reply),
+            None => AnswerTo::Session(origin_session.expect("session origin")),
+        };
+        let role = match self.acl.role(&*self.hub.store, self.doc, user).await {
+            Ok(role) => role,
+            Err(error) => return self.answer(to, &op, Err(error)),
+        };
+        let pipeline = Pipeline {
+            store: &*self.hub.store,
+            doc: self.doc,
+            limits: &self.hub.config.limits,
+        };
+        let outcome = pipeline
+            .accept(&mut self.state, user, role, &op, origin_session, now_ms())
+            .await;
+        match outcome {
+            Ok(Outcome::Applied { committed, logged }) => {
+                if self.snapshots.count(logged.op_json.len()) {
+                    self.snapshots.capture(Snapshot {
+                        doc: self.doc,
+                        version: self.state.version,
+                        seq: self.state.seq,
+                        content: self.state.text.to_string(),
+                        created_at_ms: now_ms(),
+                    });
+                }
+                let reply = match to {
+                    AnswerTo::Detached(reply) => Some(reply),
+                    AnswerTo::Session(_) => None,
+                };
+                self.pending.push(Applied { committed, reply });
+                self.pending_logged.push(logged);
+            }
+            Ok(Outcome::Duplicate(original)) => {
+                let ack = Ack {
+                    operation_id: op.operation_id.clone(),
+                    version: original.version,
+                    seq: original.seq,
+                    duplicate: true,
+                };
+                if original.seq <= self.durable {
+                    self.answer(to, &op, Ok(ack));
+                } else {
+                    self.waiting.push(Waiting::Duplicate {
+                        at: original.seq,
+                        ack,
+                        to,
+                    });
+                }
+            }
+            Err(error) => self.answer(to, &op, Err(error)),
+        }
+    }
+
+    fn answer(&mut self, to: AnswerTo, op: &ClientOp, result: Result<Ack, CoreError>) {
+        match to {
+            AnswerTo::Detached(reply) => drop(reply.send(result)),
+            AnswerTo::Session(id) => self.sessions.send(
+                id,
+                match result {
+                    Ok(ack) => SessionEvent::Ack(ack),
+                    Err(error) => SessionEvent::Rejected {
+                        operation_id: op.operation_id.clone(),
+                        error,
+                    },
+                },
+            ),
+        }
+    }
+
+    // ---- presence -------------------------------------------------------
+
+    /// Moves the cursor from the client's `version` to the durable version
+    /// (over the window's ops) and records it. Cursors against versions the
+    /// window no longer holds, or not yet durable, are dropped.
+    fn presence(&mut self, session: SessionId, anchor: u64, head: u64, version: DocVersion) {
+        if !self.sessions.is_live(session) {
+            return;
+        }
+        let from = seq_at(version);
+        if from > self.durable {
+            return;
+        }
+        let Some(ops) = self.state.window.ops_after(from) else {
+            return;
+        };
+        let clamp = |p: u64| usize::try_from(p).unwrap_or(usize::MAX);
+        let (mut a, mut h) = (clamp(anchor), clamp(head));
+        for committed in ops.take_while(|c| c.seq <= self.durable) {
+            a = transform_position(a, &committed.op, Side::Left);
+            h = transform_position(h, &committed.op, Side::Left);
+        }
+        let (a, h) = (
+            a.min(self.durable_len) as u64,
+            h.min(self.durable_len) as u64,
+        );
+        self.sessions
+            .set_presence(session, a, h, DocVersion(self.durable.0));
+    }
+
+    // ---- committing -----------------------------------------------------
+
+    /// Hands the pending ops to the store if no commit is in flight.
+    fn start_commit(&mut self) {
+        if self.commit_task.is_some() || self.pending.is_empty() {
+            return;
+        }
+        let n = self
+            .pending
+            .len()
+            .min(self.hub.config.max_commit_batch.max(1));
+        let logged: Vec<LoggedOp> = self.pending_logged.drain(..n).collect();
+        self.in_flight = self.pending.drain(..n).collect();
+        let store = Arc::clone(&self.hub.store);
+        self.commit_task = Some(tokio::spawn(async move { store.append_ops(&logged).await }));
+    }
+
+    async fn commit_finished(&mut self, result: Result<(), StoreError>) -> Exit {
+        let batch = std::mem::take(&mut self.in_flight);
+        match result {
+            Ok(()) => {
+                self.committed(batch);
+                Exit::Continue
+            }
+            Err(error) => self.commit_failed(batch, error).await,
+        }
+    }
+
+    /// `batch` is durable: broadcast, acknowledge, release what waited for it.
+    fn committed(&mut self, batch: Vec<Applied>) {
+        let Some(last) = batch.last() else { return };
+        self.durable = last.committed.seq;
+        for applied in &batch {
+            let op = &applied.committed.op;
+            self.durable_len = self.durable_len + op.inserted_chars() - op.deleted_chars();
+        }
+        let ops: Arc<[Arc<CommittedOp>]> = batch.iter().map(|a| Arc::clone(&a.committed)).collect();
+        self.sessions.on_durable(self.durable, &ops);
+        for applied in batch {
+            if let Some(reply) = applied.reply {
+                let c = &applied.committed;
+                let _ = reply.send(Ok(Ack {
+                    operation_id: c.operation_id.clone(),
+                    version: c.version,
+                    seq: c.seq,
+                    duplicate: false,
+                }));
+            }
+        }
+        self.release_waiting();
+        self.state.window.evict(self.durable);
+    }
+
+    fn release_waiting(&mut self) {
+        let durable = self.durable;
+        let (ready, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.waiting)
+            .into_iter()
+            .partition(|w| match w {
+                Waiting::Read { at, .. } | Waiting::Duplicate { at, .. } => *at <= durable,
+            });
+        self.waiting = later;
+        for w in ready {
+            match w {
+                Waiting::Read { view, reply, .. } => drop(reply.send(Ok(view))),
+                Waiting::Duplicate { ack, to, .. } => match to {
+                    AnswerTo::Detached(reply) => drop(reply.send(Ok(ack))),
+                    AnswerTo::Session(id) => self.sessions.send(id, SessionEvent::Ack(ack)),
+                },
+            }
+        }
+    }
+
+    /// The store refused or lost the batch. Reload: if the batch is in
+    /// storage after all (the failure hid a commit), it is durable; if not,
+    /// it and everything applied after it is rejected (retryable) and the
+    /// in-memory state becomes the durable one again.
+    async fn commit_failed(&mut self, batch: Vec<Applied>, error: StoreError) -> Exit {
+        tracing::warn!(doc = %self.doc, %error, ops = batch.len(), "commit failed; reloading");
+        let Some(batch_last) = batch.last().map(|a| a.committed.seq) else {
+            return Exit::Continue;
+        };
+        let reloaded = match load(&self.hub, self.doc).await {
+            Ok(reloaded) => reloaded,
+            Err(load_error) => {
+                tracing::warn!(doc = %self.doc, %load_error, "reload after failed commit failed");
+                let failure = CoreError::Unavailable(error.to_string());
+                self.reject_all(batch, &failure);
+                return Exit::Stop(CloseReason::Unavailable, failure);
+            }
+        };
+        let stored_seq = reloaded.0.seq;
+        if stored_seq == batch_last {
+            self.committed(batch);
+            return Exit::Continue;
+        }
+        if stored_seq != self.durable {
+            tracing::error!(doc = %self.doc, ?stored_seq, durable = ?self.durable, "stored log disagrees with the owner");
+            let failure = CoreError::Internal("stored log disagrees with the owner".into());
+            self.reject_all(batch, &failure);
+            return Exit::Stop(CloseReason::Unavailable, failure);
+        }
+        // Nothing of the batch was written: resending the same op may succeed.
+        let failure = CoreError::Unavailable(format!("commit failed: {error}"));
+        self.reject_all(batch, &failure);
+        self.state = reloaded.0;
+        self.durable_len = self.state.text.len_chars();
+        self.snapshots.forget_beyond(self.durable);
+        // Answers that described the lost state: reads are re-read, greetings
+        // re-made, duplicates of lost ops rejected like the ops themselves.
+        let durable = self.durable;
+        for w in std::mem::take(&mut self.waiting) {
+            match w {
+                Waiting::Read { reply, .. } => drop(reply.send(Ok(self.view()))),
+                Waiting::Duplicate { at, ack, to } if at <= durable => {
+                    self.waiting.push(Waiting::Duplicate { at, ack, to })
+                }
+                Waiting::Duplicate { ack, to, .. } => match to {
+                    AnswerTo::Detached(reply) => drop(reply.send(Err(failure.clone()))),
+                    AnswerTo::Session(id) => self.sessions.send(
+                        id,
+                        SessionEvent::Rejected {
+                            operation_id: ack.operation_id,
+                            error: failure.clone(),
+                        },
+                    ),
+                },
+            }
+        }
+        let content: Arc<str> = self.state.text.to_string().into();
+        let version = self.state.version;
+        self.sessions.regreet(|| {
+            (
+                durable,
+                Greeting::Snapshot {
+                    content: Arc::clone(&content),
+                    version,
+                },
+            )
+        });
+        self.sessions.on_durable(durable, &Arc::from([]));
+        Exit::Continue
+    }
+
+    /// Rejects `batch` and every pending op with `error`.
+    fn reject_all(&mut self, batch: Vec<Applied>, error: &CoreError) {
+        let pending = std::mem::take(&mut self.pending);
+        self.pending_logged.clear();
+        for applied in batch.into_iter().chain(pending) {
+            let c = &applied.committed;
+            match (applied.reply, c.origin) {
+                (Some(reply), _) => drop(reply.send(Err(error.clone()))),
+                (None, Some(id)) => self.sessions.send(
+                    id,
+                    SessionEvent::Rejected {
+                        operation_id: c.operation_id.clone(),
+                        error: error.clone(),
+                    },
+                ),
+                (None, None) => {}
+            }
+        }
+    }
+
+    // ---- snapshots ------------------------------------------------------
+
+    fn start_snapshot(&mut self) {
+        let Some(snapshot) = self
+            .snapshots
+            .take_ready(self.durable, self.snapshot_task.is_some())
+        else {
+            return;
+        };
+        let store = Arc::clone(&self.hub.store);
+        self.snapshot_task = Some(tokio::spawn(async move {
+            match store.save_snapshot(&snapshot).await {
+                Ok(()) => SnapshotStep::Saved(snapshot.seq),
+                Err(error) => {
+                    tracing::warn!(doc = %snapshot.doc, %error, "snapshot failed");
+                    SnapshotStep::SaveFailed
+                }
+            }
+        }));
+    }
+
+    fn snapshot_finished(&mut self, step: SnapshotStep) {
+        match step {
+            SnapshotStep::Saved(seq) => {
+                let Some(prune) = self
+                    .snapshots
+                    .saved(self.doc, seq, self.state.pruned_through)
+                else {
+                    return;
+                };
+                // Raise the horizon in memory BEFORE the store prunes: from
+                // now on no op based below it is rebased or looked up (the
+                // dedup invariant in `pipeline`).
+                self.state.pruned_through = prune.through;
+                let store = Arc::clone(&self.hub.store);
+                self.snapshot_task = Some(tokio::spawn(async move {
+                    if let Err(error) = store.prune(prune).await {
+                        tracing::warn!(doc = %prune.doc, %error, "prune failed");
+                    }
+                    SnapshotStep::Pruned
+                }));
+            }
+            SnapshotStep::SaveFailed => self.snapshots.save_failed(),
+            SnapshotStep::Pruned => {}
+        }
+    }
+
+    // ---- leaving memory -------------------------------------------------
+
+    /// Idle: leave the hub's map and close the mailbox under its lock, then
+    /// hand anything that slipped in meanwhile to a fresh owner.
+    fn unload(&mut self, rx: &mut mpsc::Receiver<Command>) {
+        self.hub
+            .retire_owner(self.doc, self.generation, || rx.close());
+        let this = Arc::clone(&self.hub);
+        while let Ok(cmd) = rx.try_recv() {
+            match cmd {
+                Command::Join { .. }
+                | Command::Read { .. }
+                | Command::Submit {
+                    origin: Origin::Detached { .. },
+                    ..
+                } => {
+                    // On failure the command (and its reply) is dropped: the
+                    // caller sees the owner gone and gets `Unavailable`.
+                    let _ = this.route(&this, self.doc, cmd);
+                }
+                Command::Shutdown { done } => drop(done.send(())),
+                _ => {}
+            }
+        }
+        tracing::debug!(doc = %self.doc, "document unloaded");
+    }
+
+    /// Ends the owner: closes sessions, fails whatever is not durable, leaves
+    /// the map and answers what is left in the mailbox.
+    fn stop(&mut self, rx: &mut mpsc::Receiver<Command>, reason: CloseReason, error: &CoreError) {
+        if let Some(task) = self.commit_task.take() {
+            task.abort();
+        }
+        let in_flight = std::mem::take(&mut self.in_flight);
+        self.reject_all(in_flight, error);
+        for w in std::mem::take(&mut self.waiting) {
+            match w {
+                Waiting::Read { reply, .. } => drop(reply.send(Err(error.clone()))),
+                Waiting::Duplicate {
+                    to: AnswerTo::Detached(reply),
+                    ..
+                } => drop(reply.send(Err(error.clone()))),
+                Waiting::Duplicate { .. } => {}
+            }
+        }
+        self.sessions.close_where(reason, |_| true);
+        self.hub
+            .retire_owner(self.doc, self.generation, || rx.close());
+        fail_remaining(rx, error);
+        if let Some(done) = self.stopping.take() {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Waits for an optional task; never resolves when there is none.
+async fn finished<T>(task: &mut Option<JoinHandle<T>>) -> Result<T, tokio::task::JoinError> {
+    match task {
+        Some(handle) => {
+            let result = handle.await;
+            *task = None;
+            result
+        }
+        None => std::future::pending().await,
+    }
+}
+
+fn shutting_down() -> CoreError {
+    CoreError::Unavailable("the server is shutting down".into())
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
