@@ -22,7 +22,7 @@
  * to the front of `pending`); then a fresh snapshot is requested and the rebase runs.
  */
 import { ChunkedText } from './text.js';
-import { compose, diffOp, insertedChars, isNoop, normalize, toClientOp, transform, transformPosition, type Op } from './ot.js';
+import { compose, diffOp, insertedChars, invert, isNoop, normalize, toClientOp, transform, transformPosition, type Op } from './ot.js';
 import {
   PROTOCOL_VERSION,
   type ClientMessage,
@@ -478,22 +478,29 @@ export class DocClient extends Emitter<DocClientEvents> {
       this.rejoinFresh();
       return;
     }
-    if (mine) this.discardLocalEdits();
+    if (mine) this.undoInflight(mine);
     const terminal = fatal || TERMINAL.has(code) && !mine;
     this.emit('error', { code, message, fatal: terminal });
     if (code === 'forbidden' && mine) this.role = 'read';
     if (terminal) this.close();
   }
 
-  /** The server refused our op for good: return the text to the server's and drop local edits. */
-  private discardLocalEdits(): void {
-    const revert = diffOp(this.text.toString(), this.server.toString());
+  /**
+   * The server refused our op for good (it changed nothing there): take that one edit back
+   * locally. The undo is built against `server` (which the in-flight op applies to), then moved
+   * over the queued edits like a remote op, so later local edits survive.
+   */
+  private undoInflight(f: InFlight): void {
     this.inflight = null;
-    this.pending = [];
-    const changes = this.utf16Changes(revert);
-    this.text.apply(revert);
-    this.emit('remote', { op: revert, changes });
-    this.emit('unconfirmed', 0);
+    const undo = invert(f.current, (from, to) => this.server.slice(from, to));
+    this.server.apply(f.current); // momentarily: the state `undo` and the pending ops start from
+    try {
+      this.applyRemote(undo);
+    } finally {
+      this.server.apply(undo);
+    }
+    this.emit('unconfirmed', this.unconfirmed);
+    this.sendNext();
   }
 
   private onPresence(users: PresenceUser[] | undefined, left: string | undefined, leftSession: number | undefined): void {

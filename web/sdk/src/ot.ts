@@ -69,6 +69,28 @@ export function toClientOp(op: Op): ClientOpBody {
 }
 
 /**
+ * The op undoing `op`, given the text `op` applies to (read through `slice`, in code points):
+ * its inserts become deletes and its deletes re-insert the text they removed. Used only when
+ * the server refuses an op for good, to take that one edit back.
+ */
+export function invert(op: Op, slice: (from: number, to: number) => string): Op {
+  const out: Op = [];
+  let pos = 0;
+  for (const c of op) {
+    if (typeof c === 'number') {
+      out.push(c);
+      pos += c;
+    } else if (typeof c === 'string') {
+      out.push({ d: countCodePoints(c) });
+    } else {
+      out.push(slice(pos, pos + c.d));
+      pos += c.d;
+    }
+  }
+  return normalize(out);
+}
+
+/**
  * The op that turns `from` into `to`, as one replacement of the span between their common
  * prefix and common suffix. Used only on resync, to rebase unconfirmed local edits onto a fresh
  * snapshot as if the server's unseen changes were one remote op.

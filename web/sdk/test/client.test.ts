@@ -203,7 +203,7 @@ describe('DocClient', () => {
     const a = makeClient(server, 'ann');
     const b = makeClient(server, 'bob');
     await settle(server, [a, b]);
-    server.refuseWithResync = 1;
+    server.refuse = ['resync_required'];
     a.applyLocal([3, 'Z']);
     b.applyLocal([0, 'bob ']);
     await settle(server, [a, b]);
@@ -243,6 +243,24 @@ describe('DocClient', () => {
     const joins = server.joins.length;
     for (let i = 0; i < 20; i++) await tick();
     expect(server.joins.length).toBe(joins);
+  });
+
+  it('an op refused for good is undone locally, later edits are kept', async () => {
+    const server = new FakeServer();
+    server.roles.set('ann', 'write');
+    server.text = 'abc';
+    const a = makeClient(server, 'ann');
+    await settle(server, [a]);
+    const errors: ClientError[] = [];
+    a.on('error', (e) => errors.push(e));
+    server.refuse = ['bad_op'];
+    a.applyLocal([1, { d: 1 }, 'X']); // in flight, will be refused
+    a.applyLocal([3, '😀']); // queued behind it
+    expect(a.text.toString()).toBe('aXc😀');
+    await settle(server, [a]);
+    expect(errors).toEqual([{ code: 'bad_op', message: 'refused: bad_op', fatal: false }]);
+    expect(server.text).toBe('abc😀');
+    expect(a.text.toString()).toBe('abc😀');
   });
 
   it('a reader whose op is refused gets the server text back and an error', async () => {

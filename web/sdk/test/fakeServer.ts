@@ -61,8 +61,8 @@ export class FakeServer {
   duplicates = 0;
   /** Apply the next N submits, then drop the connection instead of acknowledging. */
   loseAcks = 0;
-  /** Answer the next N submits with resync_required (as if their base were below the horizon). */
-  refuseWithResync = 0;
+  /** Answer the next submits with these errors, one each (e.g. resync_required, bad_op). */
+  refuse: ('resync_required' | 'bad_op')[] = [];
   private pendingTasks = 0;
 
   get version(): number {
@@ -176,10 +176,8 @@ export class FakeServer {
       conn.deliver({ type: 'ack', operationId: cop.operationId, version: seen.version, seq: seen.seq, duplicate: true });
       return;
     }
-    if (this.refuseWithResync > 0) {
-      this.refuseWithResync--;
-      return err('resync_required', 'base below horizon');
-    }
+    const refusal = this.refuse.shift();
+    if (refusal) return err(refusal, `refused: ${refusal}`);
     if (cop.baseVersion < this.horizon) return err('resync_required', 'base below horizon');
     if (cop.baseVersion > this.version) return err('bad_op', 'base in the future');
     let op = componentsOf(cop);
