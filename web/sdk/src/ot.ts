@@ -68,6 +68,20 @@ export function toClientOp(op: Op): ClientOpBody {
   return { type: 'compound', components: op };
 }
 
+/** The component form of a client op, as the server expands it (replace = skip, delete, insert). */
+export function fromClientOp(op: ClientOpBody): Op {
+  switch (op.type) {
+    case 'insert':
+      return normalize([op.position, op.text]);
+    case 'delete':
+      return normalize([op.position, { d: op.length }]);
+    case 'replace':
+      return normalize([op.position, { d: op.length }, op.text]);
+    case 'compound':
+      return normalize(op.components);
+  }
+}
+
 /**
  * The op undoing `op`, given the text `op` applies to (read through `slice`, in code points):
  * its inserts become deletes and its deletes re-insert the text they removed. Used only when

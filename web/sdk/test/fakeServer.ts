@@ -4,7 +4,7 @@
  * (user, operationId), buffer between snapshot and snapshotAck, ops/acks in seq order) and can
  * inject faults: dropped connections, lost acks, a pruned log, revoked access.
  */
-import { normalize, transform, applyToString, type Op } from '../src/index.js';
+import { fromClientOp, transform, applyToString } from '../src/index.js';
 import type { ClientMessage, ClientOp, OpEntry, Role, ServerMessage } from '../src/protocol.js';
 import type { SocketFactory, SocketLike } from '../src/socket.js';
 
@@ -180,7 +180,7 @@ export class FakeServer {
     if (refusal) return err(refusal, `refused: ${refusal}`);
     if (cop.baseVersion < this.horizon) return err('resync_required', 'base below horizon');
     if (cop.baseVersion > this.version) return err('bad_op', 'base in the future');
-    let op = componentsOf(cop);
+    let op = fromClientOp(cop);
     for (const e of this.log.slice(cop.baseVersion)) op = transform(op, e.op, 'left');
     try {
       this.text = applyToString(this.text, op);
@@ -197,18 +197,5 @@ export class FakeServer {
       return;
     }
     conn.deliver({ type: 'ack', operationId: cop.operationId, version: entry.version, seq: entry.seq, duplicate: false });
-  }
-}
-
-function componentsOf(cop: ClientOp): Op {
-  switch (cop.type) {
-    case 'insert':
-      return normalize([cop.position, cop.text]);
-    case 'delete':
-      return normalize([cop.position, { d: cop.length }]);
-    case 'replace':
-      return normalize([cop.position, { d: cop.length }, cop.text]);
-    case 'compound':
-      return normalize(cop.components);
   }
 }
