@@ -1,1 +1,3 @@
 //! quire-bench: see docs/architecture.md.
+
+pub mod trace;

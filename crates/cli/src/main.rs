@@ -1,10 +1,17 @@
 //! The `quire` command. Each subcommand lives in its own module and only parses
 //! arguments and prints; the work is done by the library crates.
 
+mod bench;
+mod conformance;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "quire", version, about = "Quire: a server-authoritative collaborative plain-text editor")]
+#[command(
+    name = "quire",
+    version,
+    about = "Quire: a server-authoritative collaborative plain-text editor"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -13,9 +20,17 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     // Subcommands are added here by their modules: serve, verify, conformance, bench.
+    /// Run ot-text-unicode conformance case files through the engine.
+    Conformance(conformance::ConformanceArgs),
+    /// Benchmarks (trace replay, ...).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Conformance(args) => conformance::run(args),
+        Command::Bench(command) => bench::run(command),
+    }
 }

@@ -50,20 +50,20 @@
 //! ## Replace
 //!
 //! A `replace {position, length, text}` becomes `[position, {"d": length},
-//! text]`: the deletion comes first, then the insert, both at `position`. Under
-//! transform against a concurrent op `B` (unit tests in `tests/replace.rs`):
+//! text]`: the deletion first, then the insert, which therefore sits at the
+//! *end* of the replaced range in the original document's coordinates. Against
+//! a concurrent op `B` (tests in `tests/replace.rs`; on the server the
+//! replace is the incoming, side-left op or the earlier one):
 //!
-//! - `B` inserts strictly inside the replaced range: `B`'s text survives, at
-//!   the start of the range, before or after the replacement text depending on
-//!   the side, because the replacement's insert and `B`'s insert now sit at the
-//!   same position.
-//! - `B` inserts at the start of the range: the same tie, settled by side.
-//! - `B` inserts at the end of the range: also a tie (the replacement's insert
-//!   sits right after the deleted range), settled by side.
-//! - `B` deletes an overlapping range: the characters are deleted once; the
-//!   replacement text is inserted once.
-//! - `B` replaces an overlapping range: both texts survive, ordered by side,
-//!   and the union of the ranges is deleted.
+//! - `B` inserts at the start of, or strictly inside, the replaced range:
+//!   `B`'s text survives, before the replacement text, whatever the side.
+//! - `B` inserts at the end of the range: a tie with the replacement text,
+//!   settled by side; on the server the incoming op's text goes first.
+//! - `B` deletes an overlapping range: the union is deleted once and the
+//!   replacement text inserted once.
+//! - `B` replaces the same or an overlapping range: the union is deleted and
+//!   both texts survive; when they tie (same end), the incoming one goes
+//!   first.
 //!
 //! ## No-ops
 //!
@@ -85,6 +85,7 @@
 //! type exactly for every normalised input, which is all it produces.
 
 pub mod client_op;
+pub mod conformance;
 pub mod error;
 pub mod ids;
 pub mod limits;

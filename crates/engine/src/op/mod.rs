@@ -60,6 +60,13 @@ impl Component {
     }
 }
 
+/// A string is an insert, as on the wire.
+impl From<&str> for Component {
+    fn from(text: &str) -> Component {
+        Component::Insert(text.into())
+    }
+}
+
 /// Which op wins a tie when both insert at the same position.
 ///
 /// `transform(op, other, Side::Left)` puts `op`'s insert first (to the left of
