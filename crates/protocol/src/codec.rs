@@ -99,6 +99,28 @@ pub fn encode_frame<M: Serialize>(message: &M) -> Result<String, serde_json::Err
     serde_json::to_string(message)
 }
 
+/// Builds `{"type":"snapshot","content":...,"version":v,"seq":s}` without
+/// copying the content into an owned message first.
+pub fn encode_snapshot_frame(
+    content: &str,
+    version: DocVersion,
+    seq: SeqId,
+) -> Result<String, serde_json::Error> {
+    #[derive(Serialize)]
+    struct SnapshotFrame<'a> {
+        r#type: &'static str,
+        content: &'a str,
+        version: DocVersion,
+        seq: SeqId,
+    }
+    serde_json::to_string(&SnapshotFrame {
+        r#type: "snapshot",
+        content,
+        version,
+        seq,
+    })
+}
+
 /// Builds `{"type":"ops","ops":[...]}` from already serialised entries.
 pub fn encode_ops_frame<S: AsRef<str>>(entries: &[S]) -> String {
     let mut out = String::with_capacity(entries_len(entries) + 24);

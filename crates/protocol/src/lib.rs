@@ -20,7 +20,7 @@ pub mod server_msg;
 pub use client_msg::{ClientMessage, Join, Since};
 pub use codec::{
     FrameError, decode_client_frame, decode_server_frame, encode_catch_up_frame, encode_frame,
-    encode_ops_frame,
+    encode_ops_frame, encode_snapshot_frame,
 };
 pub use error_code::ErrorCode;
 pub use server_msg::{ErrorFrame, OpEntry, PresenceUser, Role, ServerMessage, WireLimits};

@@ -245,6 +245,18 @@ fn spliced_frames_equal_serialised_frames() {
         panic!("not catchUp")
     };
     assert_eq!((ops.len(), version, seq), (2, DocVersion(2), SeqId(2)));
+    assert_eq!(
+        decode_server_frame(
+            &encode_snapshot_frame("a\"😀", DocVersion(2), SeqId(2)).unwrap(),
+            MAX
+        )
+        .unwrap(),
+        ServerMessage::Snapshot {
+            content: "a\"😀".into(),
+            version: DocVersion(2),
+            seq: SeqId(2)
+        }
+    );
     let empty: [&str; 0] = [];
     assert_eq!(
         decode_server_frame(&encode_catch_up_frame(&empty, DocVersion(0), SeqId(0)), MAX).unwrap(),

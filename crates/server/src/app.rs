@@ -33,6 +33,7 @@ pub fn build_router(state: AppState, web_dir: Option<&Path>) -> Router {
     let doc_json = OpenApiJson(Bytes::from(doc.to_json().unwrap_or_default()));
 
     let router = router
+        .route("/api/ws", axum::routing::get(crate::gateway::upgrade))
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
         .method_not_allowed_fallback(method_not_allowed);

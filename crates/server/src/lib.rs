@@ -18,6 +18,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod gateway;
 pub mod pagination;
 pub mod serve;
 pub mod state;

@@ -57,6 +57,7 @@ pub async fn run(
         .await
         .context("opening storage")?;
     let state = AppState::new(store, options.config, &secret)?;
+    let hub = state.hub.clone();
     let app = crate::app::build_router(state, options.web_dir.as_deref());
 
     let listener = TcpListener::bind(options.listen)
@@ -67,6 +68,8 @@ pub async fn run(
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP")?;
+    // Let open documents commit what they applied and tell their sessions.
+    hub.shutdown().await;
     tracing::info!("server stopped");
     Ok(())
 }

@@ -3,13 +3,15 @@
 
 use std::sync::Arc;
 
+use quire_core::{CoreConfig, Hub};
 use quire_storage::Store;
 
-use crate::access::{AccessNotifier, NoopAccessNotifier};
+use crate::access::AccessNotifier;
 use crate::auth::password::InvalidHashParams;
 use crate::auth::{JwtSecret, Passwords, TokenService};
 use crate::clock::{Clock, SystemClock};
 use crate::config::ServerConfig;
+use crate::gateway::{GatewayConfig, HubAccessNotifier};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -19,10 +21,14 @@ pub struct AppState {
     pub passwords: Arc<Passwords>,
     pub clock: Arc<dyn Clock>,
     pub access: Arc<dyn AccessNotifier>,
+    /// The collaboration core (realtime documents).
+    pub hub: Hub,
+    /// Bounds and timers of the realtime gateway.
+    pub gateway: Arc<GatewayConfig>,
 }
 
 impl AppState {
-    /// State with the system clock and no access notifier.
+    /// State with the system clock; access changes go to the collaboration core.
     pub fn new(
         store: Arc<dyn Store>,
         config: ServerConfig,
@@ -37,7 +43,11 @@ impl AppState {
         secret: &JwtSecret,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, InvalidHashParams> {
+        let hub = Hub::start(store.clone(), CoreConfig::default());
         Ok(Self {
+            access: Arc::new(HubAccessNotifier::new(hub.clone())),
+            hub,
+            gateway: Arc::new(GatewayConfig::default()),
             store,
             tokens: Arc::new(TokenService::new(
                 secret,
@@ -47,11 +57,24 @@ impl AppState {
             passwords: Arc::new(Passwords::new(&config.password_hashing)?),
             config: Arc::new(config),
             clock,
-            access: Arc::new(NoopAccessNotifier),
         })
     }
 
-    /// Replaces the access notifier (the realtime layer plugs in here).
+    /// Replaces the collaboration core (e.g. one with test-sized bounds);
+    /// access changes go to the new one.
+    pub fn with_hub(mut self, hub: Hub) -> Self {
+        self.access = Arc::new(HubAccessNotifier::new(hub.clone()));
+        self.hub = hub;
+        self
+    }
+
+    /// Replaces the gateway's bounds and timers.
+    pub fn with_gateway_config(mut self, config: GatewayConfig) -> Self {
+        self.gateway = Arc::new(config);
+        self
+    }
+
+    /// Replaces the access notifier.
     pub fn with_access_notifier(mut self, access: Arc<dyn AccessNotifier>) -> Self {
         self.access = access;
         self

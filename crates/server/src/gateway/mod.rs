@@ -1,0 +1,39 @@
+//! The realtime gateway: `GET /api/ws`, the WebSocket endpoint of
+//! docs/protocol.md.
+//!
+//! A traffic controller, not a brain: it authenticates the `join` frame with
+//! the REST layer's token service, checks read access, joins the document's
+//! owner in the collaboration core ([`quire_core::Hub`]) and then only
+//! translates: client frames into [`quire_core::SessionHandle`] calls, and
+//! [`quire_core::SessionEvent`]s into frames. It never mutates a document;
+//! write permission, dedup, transform and ordering are the core's.
+//!
+//! Per connection: a reader loop (this task), a writer task behind a bounded
+//! queue ([`writer`]), a token bucket ([`rate_limit`]) and a count of
+//! unanswered submits. A client that lets the queue fill is told
+//! `resync_required` and dropped; nothing it sends can crash the server.
+
+mod config;
+mod connection;
+mod errors;
+mod handshake;
+mod notifier;
+mod outbound;
+mod rate_limit;
+mod writer;
+
+pub use config::GatewayConfig;
+pub use notifier::HubAccessNotifier;
+
+use axum::extract::{State, WebSocketUpgrade};
+use axum::response::Response;
+
+use crate::state::AppState;
+
+/// The `/api/ws` handler: upgrades and serves one connection.
+pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+    let limit = state.gateway.socket_message_limit();
+    ws.max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| connection::serve(socket, state))
+}
