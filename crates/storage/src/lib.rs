@@ -12,16 +12,24 @@
 //! Ops are stored as the JSON text of their component list (`op_json`), the same
 //! text the collaboration core broadcasts, so an op is serialised once.
 
+mod append_plan;
+mod codec;
+pub mod postgres;
 mod records;
+pub mod sqlite;
+pub mod testing;
 
 pub use records::*;
 
 use async_trait::async_trait;
-use quire_engine::{DocVersion, DocumentId, OperationId, SeqId, UserId};
+use quire_engine::{DocumentId, OperationId, SeqId, UserId};
+use std::path::Path;
+use std::sync::Arc;
 
 /// Why a storage call failed. `is_retryable` tells the caller whether trying the
 /// same call again may succeed (a busy database, a dropped connection) or not.
-#[derive(Debug, thiserror::Error)]
+/// `Clone` because one group-commit failure is reported to every request of the group.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A unique constraint was hit (username taken, duplicate access rule...).
     #[error("conflict: {0}")]
@@ -114,7 +122,12 @@ pub trait Store: Send + Sync + 'static {
     async fn append_ops(&self, ops: &[LoggedOp]) -> StoreResult<()>;
 
     /// Logged ops of `doc` with `seq > after`, ascending, at most `limit`.
-    async fn ops_after(&self, doc: DocumentId, after: SeqId, limit: u32) -> StoreResult<Vec<LoggedOp>>;
+    async fn ops_after(
+        &self,
+        doc: DocumentId,
+        after: SeqId,
+        limit: u32,
+    ) -> StoreResult<Vec<LoggedOp>>;
 
     /// The registry entry for an operation id, if it is still registered.
     async fn lookup_operation(
@@ -138,4 +151,19 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_document(&self, doc: DocumentId) -> StoreResult<DocumentAudit>;
     /// Every document id, for `quire verify`.
     async fn all_document_ids(&self) -> StoreResult<Vec<DocumentId>>;
+}
+
+/// Opens the store named by `target`: a `postgres://` (or `postgresql://`) URL
+/// gives [`postgres::PostgresStore`] (a `?schema=NAME` parameter selects a schema),
+/// anything else is a SQLite data directory, created on first use.
+/// Migrations run before this returns.
+pub async fn open(target: &str) -> StoreResult<Arc<dyn Store>> {
+    if postgres::is_postgres_url(target) {
+        let store =
+            postgres::PostgresStore::connect(target, postgres::PostgresOptions::default()).await?;
+        Ok(Arc::new(store))
+    } else {
+        let store = sqlite::SqliteStore::open(Path::new(target), sqlite::SqliteOptions::default())?;
+        Ok(Arc::new(store))
+    }
 }

@@ -1,0 +1,276 @@
+//! SQL for the collaboration state (SQLite): the append-only op log, the
+//! operation-id registry, snapshots and pruning.
+//!
+//! `append_ops` runs inside one writer savepoint: every check happens before
+//! or as part of the inserts, and any failure rolls the whole request back.
+//! Per op it costs two cached single-row inserts (log + registry, both
+//! clustered by document); per document per request one continuity lookup
+//! and one `updated_at_ms` update.
+
+use super::rows::{self, OP_COLUMNS, SNAPSHOT_COLUMNS};
+use crate::append_plan::{check_continues, plan_append};
+use crate::codec::{from_db_int, operation_id_from_db, to_db_int};
+use crate::{
+    DocumentAudit, DocumentState, LoggedOp, PruneRequest, RegisteredOp, Snapshot, StoreError,
+    StoreResult,
+};
+use quire_engine::{DocVersion, DocumentId, OperationId, SeqId, UserId};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Highest sequence id the document has ever had: the end of its log, or when
+/// the log is empty its pruning horizon or newest snapshot. `NotFound` if the
+/// document does not exist.
+fn stored_last_seq(conn: &Connection, doc: DocumentId) -> StoreResult<u64> {
+    let last: Option<i64> = conn
+        .prepare_cached(
+            "SELECT max(d.pruned_through,
+                        coalesce((SELECT max(seq) FROM ops WHERE document = ?1), 0),
+                        coalesce((SELECT max(seq) FROM snapshots WHERE document = ?1), 0))
+             FROM documents d WHERE d.id = ?1",
+        )?
+        .query_row([doc.0], |r| r.get(0))
+        .optional()?;
+    from_db_int("stored seq", last.ok_or(StoreError::NotFound)?)
+}
+
+pub(crate) fn append_ops(conn: &Connection, ops: &[LoggedOp]) -> StoreResult<()> {
+    let runs = plan_append(ops)?;
+    for run in &runs {
+        check_continues(run, stored_last_seq(conn, run.doc)?)?;
+    }
+    let mut insert_op = conn.prepare_cached(
+        "INSERT INTO ops (document, seq, version, user_id, operation_id, op_json, created_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut register = conn.prepare_cached(
+        "INSERT INTO op_registry (document, user_id, operation_id, version, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for op in ops {
+        let seq = to_db_int("seq", op.seq.0)?;
+        let version = to_db_int("version", op.version.0)?;
+        insert_op
+            .execute(params![
+                op.doc.0,
+                seq,
+                version,
+                op.user.0,
+                op.operation_id.as_str(),
+                op.op_json,
+                op.created_at_ms
+            ])
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::Continuity(format!(
+                    "document {}: seq {} is already logged",
+                    op.doc, op.seq.0
+                )),
+                other => other,
+            })?;
+        register
+            .execute(params![
+                op.doc.0,
+                op.user.0,
+                op.operation_id.as_str(),
+                version,
+                seq
+            ])
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Conflict(_) => StoreError::Conflict(format!(
+                    "operation id {} of user {} is already registered for document {}",
+                    op.operation_id, op.user, op.doc
+                )),
+                other => other,
+            })?;
+    }
+    let mut touch = conn.prepare_cached(
+        "UPDATE documents SET updated_at_ms = max(updated_at_ms, ?2) WHERE id = ?1",
+    )?;
+    for run in &runs {
+        touch.execute(params![run.doc.0, run.newest_ms])?;
+    }
+    Ok(())
+}
+
+fn pruned_through(conn: &Connection, doc: DocumentId) -> StoreResult<SeqId> {
+    let value: Option<i64> = conn
+        .prepare_cached("SELECT pruned_through FROM documents WHERE id = ?1")?
+        .query_row([doc.0], |r| r.get(0))
+        .optional()?;
+    Ok(SeqId(from_db_int(
+        "pruned_through",
+        value.ok_or(StoreError::NotFound)?,
+    )?))
+}
+
+fn latest_snapshot(conn: &Connection, doc: DocumentId) -> StoreResult<Option<Snapshot>> {
+    let sql = format!(
+        "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE document = ?1 ORDER BY seq DESC LIMIT 1"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query([doc.0])?;
+    rows.next()?.map(|r| rows::snapshot(doc, r)).transpose()
+}
+
+/// Ops with `seq > after`, ascending; `limit` of `None` means all of them.
+fn ops_from(
+    conn: &Connection,
+    doc: DocumentId,
+    after: SeqId,
+    limit: Option<u32>,
+) -> StoreResult<Vec<LoggedOp>> {
+    let sql = format!(
+        "SELECT {OP_COLUMNS} FROM ops WHERE document = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let limit = limit.map_or(-1, i64::from); // SQLite: a negative LIMIT means none.
+    let after = to_db_int("seq", after.0)?;
+    let rows = stmt.query(params![doc.0, after, limit])?;
+    rows::collect(rows, |r| rows::logged_op(doc, r))
+}
+
+/// Runs `read` in one read transaction so its queries see one consistent state.
+fn consistent<T>(
+    conn: &Connection,
+    read: impl FnOnce(&Connection) -> StoreResult<T>,
+) -> StoreResult<T> {
+    let tx = conn.unchecked_transaction()?;
+    let value = read(&tx)?;
+    tx.finish()?;
+    Ok(value)
+}
+
+pub(crate) fn load_document_state(
+    conn: &Connection,
+    doc: DocumentId,
+) -> StoreResult<DocumentState> {
+    consistent(conn, |conn| {
+        let pruned_through = pruned_through(conn, doc)?;
+        let snapshot = latest_snapshot(conn, doc)?;
+        let from = snapshot.as_ref().map_or(SeqId(0), |s| s.seq);
+        let tail = ops_from(conn, doc, from, None)?;
+        Ok(DocumentState {
+            snapshot,
+            tail,
+            pruned_through,
+        })
+    })
+}
+
+pub(crate) fn ops_after(
+    conn: &Connection,
+    doc: DocumentId,
+    after: SeqId,
+    limit: u32,
+) -> StoreResult<Vec<LoggedOp>> {
+    ops_from(conn, doc, after, Some(limit))
+}
+
+pub(crate) fn lookup_operation(
+    conn: &Connection,
+    doc: DocumentId,
+    user: UserId,
+    id: &OperationId,
+) -> StoreResult<Option<RegisteredOp>> {
+    let found: Option<(i64, i64)> = conn
+        .prepare_cached(
+            "SELECT version, seq FROM op_registry WHERE document = ?1 AND user_id = ?2 AND operation_id = ?3",
+        )?
+        .query_row(params![doc.0, user.0, id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    found
+        .map(|(version, seq)| {
+            Ok(RegisteredOp {
+                version: DocVersion(from_db_int("version", version)?),
+                seq: SeqId(from_db_int("seq", seq)?),
+            })
+        })
+        .transpose()
+}
+
+/// Idempotent: saving the same snapshot again succeeds; a different one at the
+/// same seq is a `Conflict`.
+pub(crate) fn save_snapshot(conn: &Connection, s: &Snapshot) -> StoreResult<()> {
+    let seq = to_db_int("seq", s.seq.0)?;
+    let version = to_db_int("version", s.version.0)?;
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO snapshots (document, seq, version, content, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (document, seq) DO NOTHING",
+        )?
+        .execute(params![s.doc.0, seq, version, s.content, s.created_at_ms])?;
+    if inserted > 0 {
+        return Ok(());
+    }
+    let same: bool = conn
+        .prepare_cached(
+            "SELECT version = ?3 AND content = ?4 FROM snapshots WHERE document = ?1 AND seq = ?2",
+        )?
+        .query_row(params![s.doc.0, seq, version, s.content], |r| r.get(0))?;
+    if same {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "document {}: a different snapshot exists at seq {}",
+            s.doc, s.seq.0
+        )))
+    }
+}
+
+pub(crate) fn prune(conn: &Connection, req: PruneRequest) -> StoreResult<()> {
+    let through = to_db_int("seq", req.through.0)?;
+    let drop_before = to_db_int("seq", req.drop_snapshots_before.0)?;
+    let changed = conn
+        .prepare_cached(
+            "UPDATE documents SET pruned_through = max(pruned_through, ?2) WHERE id = ?1",
+        )?
+        .execute(params![req.doc.0, through])?;
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    // Registry entries are found through the ops they belong to (written in
+    // the same transaction), so the registry needs no second index by seq.
+    conn.prepare_cached(
+        "DELETE FROM op_registry WHERE document = ?1 AND (user_id, operation_id) IN
+             (SELECT user_id, operation_id FROM ops WHERE document = ?1 AND seq <= ?2)",
+    )?
+    .execute(params![req.doc.0, through])?;
+    conn.prepare_cached("DELETE FROM ops WHERE document = ?1 AND seq <= ?2")?
+        .execute(params![req.doc.0, through])?;
+    conn.prepare_cached("DELETE FROM snapshots WHERE document = ?1 AND seq < ?2")?
+        .execute(params![req.doc.0, drop_before])?;
+    Ok(())
+}
+
+pub(crate) fn audit_document(conn: &Connection, doc: DocumentId) -> StoreResult<DocumentAudit> {
+    consistent(conn, |conn| {
+        let pruned_through = pruned_through(conn, doc)?;
+        let sql =
+            format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE document = ?1 ORDER BY seq");
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let snapshots = rows::collect(stmt.query([doc.0])?, |r| rows::snapshot(doc, r))?;
+        let ops = ops_from(conn, doc, SeqId(0), None)?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT user_id, operation_id, version, seq FROM op_registry WHERE document = ?1 ORDER BY seq",
+        )?;
+        let registry = rows::collect(stmt.query([doc.0])?, |r| {
+            Ok((
+                UserId(r.get(0)?),
+                operation_id_from_db(r.get(1)?)?,
+                RegisteredOp {
+                    version: DocVersion(from_db_int("version", r.get(2)?)?),
+                    seq: SeqId(from_db_int("seq", r.get(3)?)?),
+                },
+            ))
+        })?;
+        Ok(DocumentAudit {
+            snapshots,
+            ops,
+            registry,
+            pruned_through,
+        })
+    })
+}
+
+pub(crate) fn all_document_ids(conn: &Connection) -> StoreResult<Vec<DocumentId>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM documents ORDER BY id")?;
+    rows::collect(stmt.query([])?, |r| Ok(DocumentId(r.get(0)?)))
+}

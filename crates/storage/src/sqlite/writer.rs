@@ -1,0 +1,156 @@
+//! The single SQLite writer: one OS thread owns the only write connection and
+//! executes every write, with GROUP COMMIT.
+//!
+//! It blocks for the first request, then takes every request already queued
+//! (at most `max_group_requests`), and runs them all in ONE transaction, so
+//! the group costs one fsync instead of one per request. Each request runs in
+//! its own SAVEPOINT: a request that fails (a `Continuity` or `Conflict`
+//! error, say) is rolled back alone and the others still commit. Nobody is
+//! answered before the COMMIT returns, so an `Ok` always means durable.
+//!
+//! Requests are boxed closures; the queue between callers and the thread is a
+//! bounded tokio channel (`write_queue_bound`), so callers wait when it is full.
+
+use crate::{StoreError, StoreResult};
+use rusqlite::Connection;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use tokio::sync::{mpsc, oneshot};
+
+/// One queued write: runs inside its savepoint, then is answered once the
+/// group's fate is known.
+pub(crate) trait WriteJob: Send {
+    /// Executes the write; `false` means it failed and its savepoint must be
+    /// rolled back. The result is kept until [`WriteJob::answer`].
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Sends the result: the job's own error if it failed, else the commit's.
+    fn answer(self: Box<Self>, commit: &StoreResult<()>);
+}
+
+struct Job<T, F> {
+    work: Option<F>,
+    result: Option<StoreResult<T>>,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T, F> WriteJob for Job<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> StoreResult<T> + Send,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        let Some(work) = self.work.take() else {
+            return false;
+        };
+        let result = catch_unwind(AssertUnwindSafe(|| work(conn))).unwrap_or_else(|_| {
+            Err(StoreError::Backend(
+                "a write panicked; it was rolled back".into(),
+            ))
+        });
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn answer(self: Box<Self>, commit: &StoreResult<()>) {
+        let result = match (self.result, commit) {
+            (Some(Err(own)), _) => Err(own),
+            (Some(Ok(_)), Err(e)) => Err(e.clone()),
+            (Some(Ok(value)), Ok(())) => Ok(value),
+            (None, Err(e)) => Err(e.clone()),
+            (None, Ok(())) => Err(StoreError::Backend("write was never run".into())),
+        };
+        // The caller may have given up waiting; nothing to do then.
+        let _ = self.reply.send(result);
+    }
+}
+
+/// The callers' end of the writer.
+#[derive(Clone)]
+pub(crate) struct WriterHandle {
+    queue: mpsc::Sender<Box<dyn WriteJob>>,
+}
+
+impl WriterHandle {
+    /// Starts the writer thread on `conn`. It stops when every handle is dropped.
+    pub(crate) fn spawn(
+        conn: Connection,
+        queue_bound: usize,
+        max_group: usize,
+    ) -> StoreResult<Self> {
+        let (queue, rx) = mpsc::channel(queue_bound.max(1));
+        std::thread::Builder::new()
+            .name("quire-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx, max_group.max(1)))
+            .map_err(|e| {
+                StoreError::Backend(format!("cannot start the SQLite writer thread: {e}"))
+            })?;
+        Ok(Self { queue })
+    }
+
+    /// Runs `work` in the next group commit and returns its result once durable.
+    pub(crate) async fn write<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Box<dyn WriteJob> = Box::new(Job {
+            work: Some(work),
+            result: None,
+            reply,
+        });
+        self.queue
+            .send(job)
+            .await
+            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
+        answer.await.map_err(|_| {
+            StoreError::Unavailable("the SQLite writer stopped before answering".into())
+        })?
+    }
+}
+
+fn writer_loop(conn: Connection, mut rx: mpsc::Receiver<Box<dyn WriteJob>>, max_group: usize) {
+    let mut group: Vec<Box<dyn WriteJob>> = Vec::with_capacity(max_group);
+    while let Some(first) = rx.blocking_recv() {
+        group.push(first);
+        while group.len() < max_group {
+            match rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let outcome = commit_group(&conn, &mut group);
+        if let Err(e) = &outcome {
+            tracing::error!(error = %e, requests = group.len(), "SQLite group commit failed");
+        }
+        for job in group.drain(..) {
+            job.answer(&outcome);
+        }
+    }
+}
+
+/// Runs the group in one transaction, one savepoint per job; commits once.
+fn commit_group(conn: &Connection, group: &mut [Box<dyn WriteJob>]) -> StoreResult<()> {
+    exec(conn, "BEGIN IMMEDIATE")?;
+    let body = (|| {
+        for job in group.iter_mut() {
+            exec(conn, "SAVEPOINT job")?;
+            if !job.run(conn) {
+                exec(conn, "ROLLBACK TO job")?;
+            }
+            exec(conn, "RELEASE job")?;
+        }
+        exec(conn, "COMMIT")
+    })();
+    if body.is_err() && !conn.is_autocommit() {
+        if let Err(e) = exec(conn, "ROLLBACK") {
+            tracing::error!(error = %e, "SQLite rollback after a failed group failed");
+        }
+    }
+    body
+}
+
+fn exec(conn: &Connection, sql: &str) -> StoreResult<()> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
+}
