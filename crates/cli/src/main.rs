@@ -3,6 +3,7 @@
 
 mod bench;
 mod conformance;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +26,8 @@ enum Command {
     /// Benchmarks (trace replay, ...).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Check the stored collaboration state offline (log, registry, snapshots).
+    Verify(verify::VerifyArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -32,5 +35,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Conformance(args) => conformance::run(args),
         Command::Bench(command) => bench::run(command),
+        Command::Verify(args) => verify::run(args),
     }
 }
