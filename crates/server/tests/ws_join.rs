@@ -1,0 +1,156 @@
+//! The join protocol, frame by frame (docs/protocol.md §5): snapshot, ops
+//! buffered until `snapshotAck`, never an op at or below the snapshot's seq;
+//! catch-up with `since`; a resent op acknowledged as a duplicate.
+
+mod common;
+mod gateway_support;
+
+use gateway_support::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn ops_committed_before_the_snapshot_ack_arrive_after_it_in_order() {
+    let server = start().await;
+    let owner = server.signup("ada").await;
+    let doc = server.create_doc(&owner, "d").await;
+    let (mut writer, _) = RawWs::join_live(&server, &owner, &doc).await;
+    writer.send(insert_frame(&owner, "w1", 0, 0, "ab")).await;
+    assert_eq!(writer.recv_type("ack").await["seq"], 1);
+
+    // The joiner gets the snapshot at seq 1 and does not acknowledge it yet.
+    let (mut joiner, joined) = RawWs::join(&server, &owner, &doc, None).await;
+    assert_eq!(joined["role"], "owner");
+    assert_eq!(joined["limits"]["maxFrameBytes"], 4 << 20);
+    let snapshot = joiner.recv_type("snapshot").await;
+    assert_eq!(
+        (snapshot["content"].as_str(), snapshot["seq"].as_u64()),
+        (Some("ab"), Some(1))
+    );
+
+    // Ops committed meanwhile are buffered for the joiner, not sent.
+    for (i, text) in ["c", "d", "e"].iter().enumerate() {
+        let base = 1 + i as u64;
+        writer
+            .send(insert_frame(
+                &owner,
+                &format!("w{}", base + 1),
+                base,
+                base + 1,
+                text,
+            ))
+            .await;
+        let ack = writer.recv_type("ack").await;
+        assert_eq!(ack["seq"], base + 1);
+        assert_eq!(ack["duplicate"], false);
+    }
+    assert!(
+        joiner
+            .try_recv(std::time::Duration::from_millis(200))
+            .await
+            .is_none_or(|f| f["type"] == "presence"),
+        "the joiner must get nothing before its snapshotAck"
+    );
+
+    joiner.send(json!({"type": "snapshotAck", "seq": 1})).await;
+    let mut seqs = Vec::new();
+    loop {
+        let frame = joiner.recv().await;
+        match frame["type"].as_str() {
+            Some("ops") => {
+                for entry in frame["ops"].as_array().unwrap() {
+                    assert_eq!(entry["userId"], owner.id.as_str());
+                    seqs.push(entry["seq"].as_u64().unwrap());
+                }
+            }
+            Some("live") => {
+                assert_eq!(frame["seq"], 4);
+                break;
+            }
+            Some("presence") => {}
+            _ => panic!("unexpected {frame}"),
+        }
+    }
+    assert_eq!(
+        seqs,
+        [2, 3, 4],
+        "exactly the ops after the snapshot, in order"
+    );
+
+    // Live: the next op arrives as a broadcast entry with its version.
+    writer.send(insert_frame(&owner, "w5", 4, 0, ">")).await;
+    writer.recv_type("ack").await;
+    let ops = joiner.recv_type("ops").await;
+    assert_eq!(ops["ops"][0]["seq"], 5);
+    assert_eq!(ops["ops"][0]["version"], 5);
+    assert_eq!(ops["ops"][0]["operationId"], "w5");
+    assert_eq!(ops["ops"][0]["op"], json!([">"]));
+    assert_eq!(server_text(&server, &doc).await, ">abcde");
+}
+
+#[tokio::test]
+async fn join_with_since_catches_up_and_a_resend_is_a_duplicate() {
+    let server = start().await;
+    let owner = server.signup("ada").await;
+    let doc = server.create_doc(&owner, "d").await;
+    let (mut ws, _) = RawWs::join_live(&server, &owner, &doc).await;
+    for i in 0..3u64 {
+        ws.send(insert_frame(&owner, &format!("op{i}"), i, i, "x"))
+            .await;
+        assert_eq!(ws.recv_type("ack").await["seq"], i + 1);
+    }
+    drop(ws);
+
+    let (mut again, _) = RawWs::join(&server, &owner, &doc, Some((1, 1))).await;
+    let catch_up = again.recv_type("catchUp").await;
+    assert_eq!(
+        (catch_up["version"].as_u64(), catch_up["seq"].as_u64()),
+        (Some(3), Some(3))
+    );
+    let seqs: Vec<u64> = catch_up["ops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [2, 3]);
+    assert_eq!(catch_up["ops"][0]["operationId"], "op1");
+    assert_eq!(again.recv_type("live").await["seq"], 3);
+
+    // The op applied at seq 2, resent with its original id and base version.
+    again.send(insert_frame(&owner, "op1", 1, 1, "x")).await;
+    let ack = again.recv_type("ack").await;
+    assert_eq!(
+        ack,
+        json!({"type": "ack", "operationId": "op1", "version": 2, "seq": 2, "duplicate": true})
+    );
+    assert_eq!(server_text(&server, &doc).await, "xxx");
+    assert_eq!(
+        replay_stored_log(&server, &doc).await,
+        ("xxx".to_string(), 3)
+    );
+}
+
+#[tokio::test]
+async fn stale_ops_are_transformed_and_ping_is_answered() {
+    let server = start().await;
+    let owner = server.signup("ada").await;
+    let doc = server.create_doc(&owner, "d").await;
+    let (mut a, _) = RawWs::join_live(&server, &owner, &doc).await;
+    let (mut b, _) = RawWs::join_live(&server, &owner, &doc).await;
+    a.send(insert_frame(&owner, "a1", 0, 0, "A")).await;
+    assert_eq!(a.recv_type("ack").await["seq"], 1);
+    // b has not seen a1: its insert at 0 (base 0) lands before "A" (side left).
+    b.send(insert_frame(&owner, "b1", 0, 0, "B")).await;
+    let ops = b.recv_type("ops").await;
+    assert_eq!(ops["ops"][0]["operationId"], "a1");
+    assert_eq!(b.recv_type("ack").await["seq"], 2);
+    let ops = a.recv_type("ops").await;
+    assert_eq!(ops["ops"][0]["op"], json!(["B"]));
+    assert_eq!(server_text(&server, &doc).await, "BA");
+
+    a.send(json!({"type": "ping", "nonce": "n-1"})).await;
+    assert_eq!(
+        a.recv_type("pong").await,
+        json!({"type": "pong", "nonce": "n-1"})
+    );
+}
