@@ -3,6 +3,7 @@
 
 mod bench;
 mod conformance;
+mod serve;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     // Subcommands are added here by their modules: serve, verify, conformance, bench.
+    /// Run the server: REST API, realtime gateway, and optionally the web app.
+    Serve(serve::ServeArgs),
     /// Run ot-text-unicode conformance case files through the engine.
     Conformance(conformance::ConformanceArgs),
     /// Benchmarks (trace replay, ...).
@@ -33,6 +36,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve(args) => serve::run(args),
         Command::Conformance(args) => conformance::run(args),
         Command::Bench(command) => bench::run(command),
         Command::Verify(args) => verify::run(args),

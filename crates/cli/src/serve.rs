@@ -1,0 +1,61 @@
+//! `quire serve`: parses flags and environment, starts the HTTP server, prints
+//! `listening on http://ADDR` on stdout once bound (scripts and tests parse
+//! it), and stops gracefully on Ctrl-C or SIGTERM. Logs go to stderr.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+use quire_server::ServerConfig;
+use quire_server::auth::JwtSecret;
+use quire_server::serve::{ServeOptions, run as run_server, shutdown_signal};
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "QUIRE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Data directory: the SQLite database and the generated JWT secret.
+    #[arg(long = "data", env = "QUIRE_DATA", default_value = "./quire-data")]
+    data: PathBuf,
+    /// PostgreSQL URL (postgres://...); SQLite in the data directory when absent.
+    #[arg(long, env = "QUIRE_DATABASE_URL")]
+    database_url: Option<String>,
+    /// The built web app to serve (index.html fallback for app routes); API only when absent.
+    #[arg(long, env = "QUIRE_WEB_DIR")]
+    web_dir: Option<PathBuf>,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    // Only from the environment: a secret on the command line shows in `ps`.
+    let jwt_secret = match std::env::var("QUIRE_JWT_SECRET") {
+        Ok(s) if !s.is_empty() => Some(JwtSecret::from_bytes(s.into_bytes())?),
+        _ => None,
+    };
+    let options = ServeOptions {
+        listen: args.listen,
+        data_dir: args.data,
+        database_url: args.database_url.filter(|u| !u.is_empty()),
+        jwt_secret,
+        web_dir: args.web_dir,
+        config: ServerConfig::default(),
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(run_server(
+        options,
+        |addr| {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "listening on http://{addr}");
+            let _ = out.flush();
+        },
+        shutdown_signal(),
+    ))
+}

@@ -1,0 +1,95 @@
+//! `quire serve` as a real process: flags and environment, the
+//! `listening on http://ADDR` line, a working API, graceful exit on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Starts `quire serve` and returns it with the address it printed.
+fn spawn(configure: impl FnOnce(&mut Command)) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quire"));
+    cmd.arg("serve")
+        .env_remove("QUIRE_LISTEN")
+        .env_remove("QUIRE_DATA")
+        .env_remove("QUIRE_DATABASE_URL")
+        .env_remove("QUIRE_JWT_SECRET")
+        .env_remove("QUIRE_WEB_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    configure(&mut cmd);
+    let mut child = cmd.spawn().expect("cannot start quire");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+
+/// Sends SIGTERM and expects a clean exit within a few seconds.
+fn terminate(mut child: Child) {
+    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            assert!(exit.success(), "quire serve exited with {exit}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "quire serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn signup_and_me(addr: &str) {
+    let http = reqwest::Client::new();
+    let res = http
+        .post(format!("http://{addr}/api/auth/signup"))
+        .json(&serde_json::json!({"username": "cli_user", "password": "password123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let body: serde_json::Value = res.json().await.unwrap();
+    let me = http
+        .get(format!("http://{addr}/api/me"))
+        .bearer_auth(body["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+}
+
+fn secret_file(data: &Path) -> bool {
+    data.join("jwt-secret").exists()
+}
+
+#[tokio::test]
+async fn serve_with_flags_generates_a_secret_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (child, addr) = spawn(|c| {
+        c.args(["--listen", "127.0.0.1:0", "--data"]).arg(&data);
+    });
+    assert!(!addr.ends_with(":0"), "the real port is printed: {addr}");
+    signup_and_me(&addr).await;
+    assert!(secret_file(&data));
+    terminate(child);
+}
+
+#[tokio::test]
+async fn serve_from_environment_with_a_given_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, addr) = spawn(|c| {
+        c.env("QUIRE_LISTEN", "127.0.0.1:0")
+            .env("QUIRE_DATA", dir.path())
+            .env("QUIRE_JWT_SECRET", "an operator-chosen secret of 32+ bytes");
+    });
+    signup_and_me(&addr).await;
+    assert!(!secret_file(dir.path()), "a given secret is not replaced by a generated one");
+    assert!(dir.path().join(quire_storage::sqlite::DATABASE_FILE).exists(), "SQLite lives in QUIRE_DATA");
+    terminate(child);
+}
