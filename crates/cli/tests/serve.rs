@@ -20,7 +20,9 @@ fn spawn(configure: impl FnOnce(&mut Command)) -> (Child, String) {
     configure(&mut cmd);
     let mut child = cmd.spawn().expect("cannot start quire");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let addr = line
         .trim()
         .strip_prefix("listening on http://")
@@ -31,7 +33,11 @@ fn spawn(configure: impl FnOnce(&mut Command)) -> (Child, String) {
 
 /// Sends SIGTERM and expects a clean exit within a few seconds.
 fn terminate(mut child: Child) {
-    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -39,7 +45,10 @@ fn terminate(mut child: Child) {
             assert!(exit.success(), "quire serve exited with {exit}");
             return;
         }
-        assert!(Instant::now() < deadline, "quire serve did not stop on SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "quire serve did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -89,7 +98,15 @@ async fn serve_from_environment_with_a_given_secret() {
             .env("QUIRE_JWT_SECRET", "an operator-chosen secret of 32+ bytes");
     });
     signup_and_me(&addr).await;
-    assert!(!secret_file(dir.path()), "a given secret is not replaced by a generated one");
-    assert!(dir.path().join(quire_storage::sqlite::DATABASE_FILE).exists(), "SQLite lives in QUIRE_DATA");
+    assert!(
+        !secret_file(dir.path()),
+        "a given secret is not replaced by a generated one"
+    );
+    assert!(
+        dir.path()
+            .join(quire_storage::sqlite::DATABASE_FILE)
+            .exists(),
+        "SQLite lives in QUIRE_DATA"
+    );
     terminate(child);
 }
