@@ -3,6 +3,8 @@
 //! PostgreSQL when `QUIRE_TEST_DATABASE_URL` is set).
 #![allow(dead_code)] // each test file uses part of the harness
 
+pub mod gated_store;
+
 use quire_core::{CoreConfig, Hub, SessionEvent};
 use quire_engine::client_op::{ClientOp, Edit};
 use quire_engine::{DocVersion, DocumentId, OperationId, UserId};
@@ -124,5 +126,49 @@ pub async fn next_event(events: &mut mpsc::Receiver<SessionEvent>) -> SessionEve
 pub async fn no_event_within(events: &mut mpsc::Receiver<SessionEvent>, ms: u64) {
     if let Ok(ev) = tokio::time::timeout(Duration::from_millis(ms), events.recv()).await {
         panic!("unexpected event: {ev:?}");
+    }
+}
+
+/// Joins and completes the handshake (snapshot, ack, live). Returns the
+/// session and the snapshot's content and seq.
+pub async fn join_live(
+    hub: &Hub,
+    doc: DocumentId,
+    user: UserId,
+    role: Role,
+) -> (quire_core::Session, String, quire_engine::SeqId) {
+    let mut session = hub
+        .join(quire_core::JoinRequest {
+            doc,
+            user,
+            username: "someone".into(),
+            role,
+            since: None,
+        })
+        .await
+        .expect("join");
+    let (content, seq) = match next_event(&mut session.events).await {
+        SessionEvent::Snapshot { content, seq, .. } => (content.to_string(), seq),
+        other => panic!("expected a snapshot, got {other:?}"),
+    };
+    session
+        .handle
+        .snapshot_ack(seq)
+        .await
+        .expect("snapshot ack");
+    match next_event(&mut session.events).await {
+        SessionEvent::Live { seq: live } => assert_eq!(live, seq),
+        other => panic!("expected live, got {other:?}"),
+    }
+    (session, content, seq)
+}
+
+/// The committed entries of the next event, which must be `Committed`.
+pub async fn next_committed(
+    events: &mut mpsc::Receiver<SessionEvent>,
+) -> Vec<std::sync::Arc<quire_core::CommittedOp>> {
+    match next_event(events).await {
+        SessionEvent::Committed(ops) => ops.to_vec(),
+        other => panic!("expected committed ops, got {other:?}"),
     }
 }

@@ -1,0 +1,152 @@
+//! A `Store` wrapper that can hold commits (`append_ops`) at a gate, fail
+//! them, or commit and then report a failure, to test durability-before-ack.
+
+use async_trait::async_trait;
+use quire_engine::{DocumentId, OperationId, SeqId, UserId};
+use quire_storage::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use tokio::sync::Semaphore;
+
+pub struct GatedStore {
+    inner: Arc<dyn Store>,
+    gate_closed: AtomicBool,
+    gate: Semaphore,
+    /// Commits that fail without writing anything.
+    pub fail_next: AtomicUsize,
+    /// Commits that are written but reported as failed (an ambiguous failure).
+    pub commit_then_fail_next: AtomicUsize,
+    /// Commits that reached the store (held or not).
+    pub appends_started: AtomicUsize,
+}
+
+impl GatedStore {
+    pub fn new(inner: Arc<dyn Store>) -> Arc<GatedStore> {
+        Arc::new(GatedStore {
+            inner,
+            gate_closed: AtomicBool::new(false),
+            gate: Semaphore::new(0),
+            fail_next: AtomicUsize::new(0),
+            commit_then_fail_next: AtomicUsize::new(0),
+            appends_started: AtomicUsize::new(0),
+        })
+    }
+
+    /// From now on, every commit waits at the gate.
+    pub fn close_gate(&self) {
+        self.gate_closed.store(true, Ordering::SeqCst);
+    }
+
+    /// Lets the held commits (and all later ones) through.
+    pub fn open_gate(&self) {
+        self.gate_closed.store(false, Ordering::SeqCst);
+        self.gate.add_permits(Semaphore::MAX_PERMITS / 2);
+    }
+
+    fn take(counter: &AtomicUsize) -> bool {
+        counter
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+}
+
+#[async_trait]
+impl Store for GatedStore {
+    async fn append_ops(&self, ops: &[LoggedOp]) -> StoreResult<()> {
+        self.appends_started.fetch_add(1, Ordering::SeqCst);
+        if self.gate_closed.load(Ordering::SeqCst) {
+            let _permit = self.gate.acquire().await.expect("gate semaphore closed");
+        }
+        if Self::take(&self.fail_next) {
+            return Err(StoreError::Unavailable("injected commit failure".into()));
+        }
+        if Self::take(&self.commit_then_fail_next) {
+            self.inner.append_ops(ops).await?;
+            return Err(StoreError::Unavailable(
+                "injected failure after commit".into(),
+            ));
+        }
+        self.inner.append_ops(ops).await
+    }
+
+    async fn create_user(&self, new: NewUser) -> StoreResult<UserRecord> {
+        self.inner.create_user(new).await
+    }
+    async fn user_by_id(&self, id: UserId) -> StoreResult<Option<UserRecord>> {
+        self.inner.user_by_id(id).await
+    }
+    async fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRecord>> {
+        self.inner.user_by_name(username).await
+    }
+    async fn search_users(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<UserRecord>> {
+        self.inner.search_users(prefix, after, limit).await
+    }
+    async fn create_document(&self, new: NewDocument) -> StoreResult<DocumentRecord> {
+        self.inner.create_document(new).await
+    }
+    async fn document(&self, id: DocumentId) -> StoreResult<Option<DocumentRecord>> {
+        self.inner.document(id).await
+    }
+    async fn documents_for_user(
+        &self,
+        user: UserId,
+        after: Option<DocumentCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<(DocumentRecord, Role)>> {
+        self.inner.documents_for_user(user, after, limit).await
+    }
+    async fn rename_document(&self, id: DocumentId, title: &str, now_ms: i64) -> StoreResult<()> {
+        self.inner.rename_document(id, title, now_ms).await
+    }
+    async fn delete_document(&self, id: DocumentId) -> StoreResult<()> {
+        self.inner.delete_document(id).await
+    }
+    async fn role(&self, doc: DocumentId, user: UserId) -> StoreResult<Option<Role>> {
+        self.inner.role(doc, user).await
+    }
+    async fn set_role(&self, doc: DocumentId, user: UserId, role: Role) -> StoreResult<()> {
+        self.inner.set_role(doc, user, role).await
+    }
+    async fn revoke(&self, doc: DocumentId, user: UserId) -> StoreResult<()> {
+        self.inner.revoke(doc, user).await
+    }
+    async fn collaborators(&self, doc: DocumentId) -> StoreResult<Vec<(UserRecord, Role)>> {
+        self.inner.collaborators(doc).await
+    }
+    async fn load_document_state(&self, doc: DocumentId) -> StoreResult<DocumentState> {
+        self.inner.load_document_state(doc).await
+    }
+    async fn ops_after(
+        &self,
+        doc: DocumentId,
+        after: SeqId,
+        limit: u32,
+    ) -> StoreResult<Vec<LoggedOp>> {
+        self.inner.ops_after(doc, after, limit).await
+    }
+    async fn lookup_operation(
+        &self,
+        doc: DocumentId,
+        user: UserId,
+        id: &OperationId,
+    ) -> StoreResult<Option<RegisteredOp>> {
+        self.inner.lookup_operation(doc, user, id).await
+    }
+    async fn save_snapshot(&self, snapshot: &Snapshot) -> StoreResult<()> {
+        self.inner.save_snapshot(snapshot).await
+    }
+    async fn prune(&self, req: PruneRequest) -> StoreResult<()> {
+        self.inner.prune(req).await
+    }
+    async fn audit_document(&self, doc: DocumentId) -> StoreResult<DocumentAudit> {
+        self.inner.audit_document(doc).await
+    }
+    async fn all_document_ids(&self) -> StoreResult<Vec<DocumentId>> {
+        self.inner.all_document_ids().await
+    }
+}
