@@ -1,0 +1,95 @@
+//! Idle documents unload (only without sessions) and reload to the same
+//! state; requests racing with an unload are served by a fresh owner.
+
+mod common;
+
+use common::*;
+use quire_core::{CoreConfig, Hub};
+use quire_storage::Role;
+use std::time::Duration;
+
+async fn wait_unloaded(hub: &Hub) -> bool {
+    for _ in 0..300 {
+        if hub.open_documents() == 0 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn an_idle_document_unloads_and_reloads_unchanged() {
+    for b in backends().await {
+        let (doc, owner) = owned_document(&*b.store).await;
+        let config = CoreConfig {
+            idle_unload_after: Duration::from_millis(50),
+            ..CoreConfig::default()
+        };
+        let hub = hub(&b.store, config);
+        hub.submit_detached(doc, owner, insert(owner, "u1", 0, 0, "kept"))
+            .await
+            .unwrap();
+        let before = hub.read(doc).await.unwrap();
+        assert_eq!(hub.open_documents(), 1);
+        assert!(wait_unloaded(&hub).await, "{}: never unloaded", b.name);
+        assert_eq!(hub.read(doc).await.unwrap(), before);
+        assert_eq!(hub.open_documents(), 1);
+        // The registry survived the unload.
+        let again = hub
+            .submit_detached(doc, owner, insert(owner, "u1", 0, 0, "kept"))
+            .await
+            .unwrap();
+        assert!(again.duplicate);
+    }
+}
+
+#[tokio::test]
+async fn a_document_with_a_session_stays_loaded() {
+    for b in backends().await {
+        let (doc, owner) = owned_document(&*b.store).await;
+        let config = CoreConfig {
+            idle_unload_after: Duration::from_millis(30),
+            ..CoreConfig::default()
+        };
+        let hub = hub(&b.store, config);
+        let (session, _, _) = join_live(&hub, doc, owner, Role::Owner).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(
+            hub.open_documents(),
+            1,
+            "{}: unloaded under a session",
+            b.name
+        );
+        // Dropping the receiver and the handle leaves the document.
+        drop(session);
+        assert!(wait_unloaded(&hub).await, "{}", b.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_racing_with_unloads_are_never_lost() {
+    for b in backends().await {
+        let (doc, owner) = owned_document(&*b.store).await;
+        let config = CoreConfig {
+            idle_unload_after: Duration::from_millis(1),
+            ..CoreConfig::default()
+        };
+        let hub = hub(&b.store, config);
+        let mut unloads_seen = 0;
+        for v in 0..150u64 {
+            let ack = hub
+                .submit_detached(doc, owner, insert(owner, &format!("r{v}"), v, 0, "."))
+                .await
+                .unwrap_or_else(|e| panic!("{}: op {v} failed: {e}", b.name));
+            assert_eq!(ack.version.0, v + 1);
+            if hub.open_documents() == 0 {
+                unloads_seen += 1;
+            }
+            tokio::time::sleep(Duration::from_micros(500 * (v % 5))).await;
+        }
+        let view = hub.read(doc).await.unwrap();
+        assert_eq!(view.content.len(), 150);
+        assert!(unloads_seen > 0, "{}: the race was never exercised", b.name);
+    }
+}
