@@ -193,9 +193,18 @@ pub fn client_via(
     Client::start(config, connector)
 }
 
-/// The stored log of `doc` replayed from scratch; asserts contiguous seqs and
-/// versions and that no (user, operationId) appears twice. Returns the text
-/// and the number of ops.
+/// A core that never prunes its log in these tests (so "exactly once" can
+/// be checked against every op ever applied).
+pub fn unpruned_core() -> CoreConfig {
+    CoreConfig {
+        retention_ops: 1 << 40,
+        ..CoreConfig::default()
+    }
+}
+
+/// The stored log of `doc` replayed from scratch (the log must be unpruned);
+/// asserts contiguous seqs and versions and that no (user, operationId)
+/// appears twice. Returns the text and the number of ops.
 pub async fn replay_stored_log(server: &TestServer, doc: &str) -> (String, usize) {
     let audit = server
         .state

@@ -1,0 +1,190 @@
+//! Real editing traces (../shared/traces) replayed through real SDK clients
+//! and the real server: one op per patch, and the same trace split across
+//! several clients taking turns. The stored log must replay to `endContent`.
+
+mod common;
+mod gateway_support;
+
+use std::io::Read;
+use std::time::Instant;
+
+use gateway_support::*;
+use quire_client::Client;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Trace {
+    start_content: String,
+    end_content: String,
+    txns: Vec<Txn>,
+}
+
+#[derive(Deserialize)]
+struct Txn {
+    patches: Vec<(usize, usize, String)>,
+}
+
+fn load(name: &str) -> Trace {
+    let path = format!(
+        "{}/../../../shared/traces/{name}.json.gz",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_string(&mut json)
+        .expect("gunzip");
+    let trace: Trace = serde_json::from_str(&json).expect("trace JSON");
+    assert!(trace.start_content.is_empty(), "traces start empty");
+    trace
+}
+
+fn patches(trace: &Trace) -> impl Iterator<Item = &(usize, usize, String)> {
+    trace.txns.iter().flat_map(|t| t.patches.iter())
+}
+
+fn apply_patch(client: &Client, (pos, del, ins): &(usize, usize, String)) {
+    let result = match (*del, ins.is_empty()) {
+        (0, true) => return,
+        (0, false) => client.insert(*pos, ins),
+        (_, true) => client.delete(*pos, *del),
+        (_, false) => client.replace(*pos, *del, ins),
+    };
+    result.expect("trace patch applies to the local text");
+}
+
+/// Patches replayed strictly one op per patch (ack awaited each time) in the
+/// default suite. Every durable ack costs an fsync (~2-4 ms on these
+/// machines), so the whole of a trace that way takes minutes; the ignored
+/// `*_every_patch_acked` tests do exactly that.
+const STRICT_PREFIX: usize = 1_500;
+
+/// One client. The first `strict` patches are one op each, acknowledged
+/// before the next patch; the rest are typed at full speed, so later patches
+/// are composed into the op that follows the one in flight.
+async fn replay(name: &str, strict: usize) {
+    let trace = load(name);
+    let server = start_with(unpruned_core(), Default::default()).await;
+    let user = server.signup("typist").await;
+    let doc = server.create_doc(&user, name).await;
+    let client = client(&server, &user, &doc);
+    client.wait_live().await.unwrap();
+    let started = Instant::now();
+    let patches: Vec<_> = patches(&trace)
+        .filter(|p| p.1 > 0 || !p.2.is_empty())
+        .collect();
+    let strict = strict.min(patches.len());
+    for patch in &patches[..strict] {
+        apply_patch(&client, patch);
+        client.wait_synced().await.unwrap();
+    }
+    let (_, logged) = replay_stored_log(&server, &doc).await;
+    assert_eq!(logged, strict, "one logged op per acknowledged patch");
+    for patch in &patches[strict..] {
+        apply_patch(&client, patch);
+    }
+    client.wait_synced().await.unwrap();
+    eprintln!(
+        "{name}: {} patches ({strict} acked one by one) in {:?}",
+        patches.len(),
+        started.elapsed()
+    );
+    assert!(
+        client.text() == trace.end_content,
+        "client text differs from endContent"
+    );
+    let (stored, _) = replay_stored_log(&server, &doc).await;
+    assert!(
+        stored == trace.end_content,
+        "stored document differs from endContent"
+    );
+    assert_eq!(server_text(&server, &doc).await, trace.end_content);
+    client.close().await;
+}
+
+/// Several clients take turns of `turn` patches; each waits until it has
+/// seen everything the previous one wrote, so positions mean what the trace
+/// says.
+async fn replay_taking_turns(name: &str, clients: usize, turn: usize) {
+    let trace = load(name);
+    let server = start_with(unpruned_core(), Default::default()).await;
+    let owner = server.signup("owner").await;
+    let doc = server.create_doc(&owner, name).await;
+    let mut all = Vec::new();
+    for i in 0..clients {
+        let user = server.signup(&format!("writer{i}")).await;
+        server.share(&owner, &doc, &user, "write").await;
+        let c = client(&server, &user, &doc);
+        c.wait_live().await.unwrap();
+        all.push(c);
+    }
+    let patches: Vec<_> = patches(&trace).collect();
+    let started = Instant::now();
+    for (i, chunk) in patches.chunks(turn).enumerate() {
+        let writer = &all[i % clients];
+        let target = server.state.hub.read(doc_id(&doc)).await.unwrap().version;
+        let mut progress = writer.progress();
+        progress.wait_for(|p| p.version >= target).await.unwrap();
+        for patch in chunk {
+            apply_patch(writer, patch);
+        }
+        writer.wait_synced().await.unwrap();
+    }
+    let final_version = server.state.hub.read(doc_id(&doc)).await.unwrap().version;
+    for c in &all {
+        c.progress()
+            .wait_for(|p| p.version >= final_version)
+            .await
+            .unwrap();
+        assert!(
+            c.text() == trace.end_content,
+            "a client differs from endContent"
+        );
+    }
+    eprintln!(
+        "{name}: {} patches by {clients} clients in turns of {turn}, {:?}",
+        patches.len(),
+        started.elapsed()
+    );
+    let (stored, _) = replay_stored_log(&server, &doc).await;
+    assert!(
+        stored == trace.end_content,
+        "stored document differs from endContent"
+    );
+    for c in all {
+        c.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sveltecomponent_one_op_per_patch() {
+    replay("sveltecomponent", STRICT_PREFIX).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rustcode_one_op_per_patch() {
+    replay("rustcode", STRICT_PREFIX).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "minutes: one fsync per patch; run with --ignored"]
+async fn sveltecomponent_every_patch_acked() {
+    replay("sveltecomponent", usize::MAX).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "minutes: one fsync per patch; run with --ignored"]
+async fn rustcode_every_patch_acked() {
+    replay("rustcode", usize::MAX).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sveltecomponent_three_clients_taking_turns() {
+    replay_taking_turns("sveltecomponent", 3, 200).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rustcode_four_clients_taking_turns() {
+    replay_taking_turns("rustcode", 4, 500).await;
+}
