@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 pub struct Backend {
     pub name: &'static str,
     pub store: Arc<dyn Store>,
-    _dir: Option<TempDir>,
+    pub dir: Option<TempDir>,
 }
 
 /// Fresh, empty stores: SQLite, plus PostgreSQL when configured.
@@ -28,13 +28,13 @@ pub async fn backends() -> Vec<Backend> {
     let mut all = vec![Backend {
         name: "sqlite",
         store,
-        _dir: Some(dir),
+        dir: Some(dir),
     }];
     if let Some(url) = postgres_url() {
         all.push(Backend {
             name: "postgres",
             store: fresh_postgres(&url).await,
-            _dir: None,
+            dir: None,
         });
     }
     all
