@@ -9,7 +9,7 @@ use std::time::Duration;
 use quire_engine::client_op::Edit;
 use quire_engine::limits::Limits;
 use quire_engine::op::TextOp;
-use quire_engine::{DocVersion, DocumentId, OperationId, SeqId};
+use quire_engine::{DocVersion, DocumentId, OperationId, SeqId, Text};
 use quire_protocol::{ErrorFrame, PresenceUser, Role};
 use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
@@ -205,6 +205,23 @@ impl Client {
             length,
             text: text.into(),
         })
+    }
+
+    /// Builds an edit from the local text and applies it, atomically: no
+    /// remote op can move the text between reading it and editing it.
+    /// `make` returning `None` edits nothing.
+    pub fn edit_with(&self, make: impl FnOnce(&Text) -> Option<Edit>) -> Result<(), EditError> {
+        {
+            let mut state = self.shared.state();
+            let Some(edit) = make(state.text()) else {
+                return Ok(());
+            };
+            let op = edit.to_text_op(&state.limits())?;
+            state.local_edit(op)?;
+        }
+        self.shared.publish(None);
+        self.shared.wake.notify_one();
+        Ok(())
     }
 
     /// Applies an op in component form locally and queues it.
