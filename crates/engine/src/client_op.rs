@@ -52,27 +52,16 @@ impl Edit {
     /// insert (see the crate docs for how that orders against concurrent
     /// inserts).
     pub fn to_text_op(&self, limits: &Limits) -> Result<TextOp, OpError> {
-        let op = match self {
+        match self {
             Edit::Insert { position, text } => {
                 check_insert(text, limits)?;
                 check_span(*position, 0)?;
-                TextOp::from_components(
-                    [
-                        Component::Skip(*position),
-                        Component::Insert(text.as_str().into()),
-                    ]
-                    .into_iter()
-                    .filter(non_empty_skip),
-                )?
+                Ok(TextOp::single_range(*position, 0, text))
             }
             Edit::Delete { position, length } => {
                 check_length(*length)?;
                 check_span(*position, *length)?;
-                TextOp::from_components(
-                    [Component::Skip(*position), Component::Delete(*length)]
-                        .into_iter()
-                        .filter(non_empty_skip),
-                )?
+                Ok(TextOp::single_range(*position, *length, ""))
             }
             Edit::Replace {
                 position,
@@ -82,15 +71,7 @@ impl Edit {
                 check_length(*length)?;
                 check_insert(text, limits)?;
                 check_span(*position, *length)?;
-                TextOp::from_components(
-                    [
-                        Component::Skip(*position),
-                        Component::Delete(*length),
-                        Component::Insert(text.as_str().into()),
-                    ]
-                    .into_iter()
-                    .filter(non_empty_skip),
-                )?
+                Ok(TextOp::single_range(*position, *length, text))
             }
             Edit::Compound { components } => {
                 let op = TextOp::from_components(components.iter().cloned())?;
@@ -101,32 +82,28 @@ impl Edit {
                         max: limits.max_op_chars,
                     });
                 }
-                op
+                Ok(op)
             }
-        };
-        Ok(op)
+        }
     }
-}
-
-/// A leading skip of 0 just means "at the start": drop it rather than reject it.
-fn non_empty_skip(component: &Component) -> bool {
-    !matches!(component, Component::Skip(0))
 }
 
 fn check_insert(text: &str, limits: &Limits) -> Result<(), OpError> {
     if text.is_empty() {
         return Err(OpError::EmptyInsert);
     }
-    let chars = text.chars().count();
-    if chars > limits.max_op_chars {
-        return Err(OpError::TooLarge {
-            chars,
-            max: limits.max_op_chars,
-        });
+    // A text has at most as many code points as bytes: count only when needed.
+    if text.len() > limits.max_op_chars {
+        let chars = text.chars().count();
+        if chars > limits.max_op_chars {
+            return Err(OpError::TooLarge {
+                chars,
+                max: limits.max_op_chars,
+            });
+        }
     }
     Ok(())
 }
-
 fn check_length(length: usize) -> Result<(), OpError> {
     if length == 0 {
         Err(OpError::ZeroLength)

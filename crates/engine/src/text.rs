@@ -65,13 +65,18 @@ impl Text {
             });
         }
         let mut pos = 0;
-        for component in op.components() {
+        let components = op.components();
+        for (index, component) in components.iter().enumerate() {
             match component {
                 Component::Skip(n) => pos += n,
                 Component::Delete(n) => self.rope.remove(pos..pos + n),
                 Component::Insert(text) => {
                     self.rope.insert(pos, text);
-                    pos += text.chars().count();
+                    // Counting the inserted code points is only needed if
+                    // something follows (the last component usually inserts).
+                    if index + 1 < components.len() {
+                        pos += text.chars().count();
+                    }
                 }
             }
         }

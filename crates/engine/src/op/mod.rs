@@ -135,6 +135,24 @@ impl TextOp {
         Ok(builder.finish())
     }
 
+    /// The op of one client edit: keep `position` characters, delete
+    /// `delete`, insert `text` (each part omitted when empty). The caller has
+    /// checked `position + delete <= MAX_LENGTH` and the text's size; the
+    /// result is normalised by construction, with no second pass.
+    pub(crate) fn single_range(position: usize, delete: usize, text: &str) -> TextOp {
+        let mut components = SmallVec::new();
+        if position > 0 && (delete > 0 || !text.is_empty()) {
+            components.push(Component::Skip(position));
+        }
+        if delete > 0 {
+            components.push(Component::Delete(delete));
+        }
+        if !text.is_empty() {
+            components.push(Component::Insert(text.into()));
+        }
+        TextOp { components }
+    }
+
     /// The op's components, normalised.
     pub fn components(&self) -> &[Component] {
         &self.components
@@ -192,8 +210,10 @@ impl TextOp {
     /// ([`crate::client_op::Edit::to_text_op`]); transforming never changes it.
     pub fn check_fits(&self, doc_len_chars: usize, limits: &Limits) -> Result<(), OpError> {
         let mut reads: usize = 0;
-        let mut inserted: usize = 0;
         let mut deleted: usize = 0;
+        // UTF-8 bytes bound code points from above: count code points only
+        // when the byte count alone could exceed the limit.
+        let mut inserted_bytes: usize = 0;
         for c in &self.components {
             match c {
                 Component::Skip(n) => reads += n,
@@ -201,7 +221,7 @@ impl TextOp {
                     reads += n;
                     deleted += n;
                 }
-                Component::Insert(s) => inserted += s.chars().count(),
+                Component::Insert(s) => inserted_bytes += s.len(),
             }
         }
         if reads > doc_len_chars {
@@ -210,10 +230,13 @@ impl TextOp {
                 doc_len: doc_len_chars,
             });
         }
-        // deleted <= reads <= doc_len_chars, and inserted < MAX_LENGTH.
-        let result = doc_len_chars
-            .checked_sub(deleted)
-            .and_then(|kept| kept.checked_add(inserted))
+        // deleted <= reads <= doc_len_chars.
+        let kept = doc_len_chars - deleted;
+        if kept.saturating_add(inserted_bytes) <= limits.max_document_chars {
+            return Ok(());
+        }
+        let result = kept
+            .checked_add(self.inserted_chars())
             .ok_or(OpError::Overflow)?;
         if result > limits.max_document_chars {
             return Err(OpError::DocumentTooLarge {
