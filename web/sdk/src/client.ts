@@ -185,6 +185,8 @@ export class DocClient extends Emitter<DocClientEvents> {
     this.clearTimers();
     this.socket?.close(1000, 'closed');
     this.socket = null;
+    this.live = false;
+    this.clearPeers();
     this.setStatus('closed');
   }
 

@@ -49,11 +49,15 @@ export function renderEditor(root: HTMLElement, documentId: string): Cleanup {
   const banner = h('div', { class: 'banner', role: 'alert', hidden: true });
   const host = h('div', { class: 'editor-host', 'aria-busy': 'true' });
 
+  /** Why the connection ended for good (access ended, session expired), once it has. */
+  let ended: string | null = null;
+
   const showStatus = () => {
     const n = client.unconfirmed;
     indicator.dataset.status = client.status;
     indicator.dataset.unconfirmed = String(n);
-    indicator.textContent = STATUS_TEXT[client.status] + (n > 0 ? ` · ${n} unsaved edit${n === 1 ? '' : 's'}` : '');
+    const label = ended ?? STATUS_TEXT[client.status];
+    indicator.textContent = label + (n > 0 ? ` · ${n} unsaved edit${n === 1 ? '' : 's'}` : '');
   };
 
   const showBanner = (text: string, action?: HTMLElement) => {
@@ -114,8 +118,8 @@ export function renderEditor(root: HTMLElement, documentId: string): Cleanup {
             ? h('button', { type: 'button', class: 'primary', onclick: () => logout('Your session has expired. Please log in again.') }, 'Log in')
             : h('a', { href: '#/', class: 'button' }, 'Back to documents'),
         );
-        indicator.dataset.status = 'closed';
-        indicator.textContent = e.code === 'forbidden' ? 'Access ended' : e.code === 'unauthorized' ? 'Session expired' : 'Disconnected';
+        ended = e.code === 'forbidden' ? 'Access ended' : e.code === 'unauthorized' ? 'Session expired' : 'Disconnected';
+        showStatus();
       } else if (e.code === 'forbidden') {
         applyRole();
         showBanner('You can only read this document; your last edit was not saved.');
