@@ -27,29 +27,39 @@ pub fn chars(s: &str) -> usize {
     s.chars().count()
 }
 
+/// Raw material for an op: (kind, amount, text) steps, turned into a valid op
+/// for a given document length by [`shape_op`].
+pub fn op_steps() -> impl Strategy<Value = Vec<(u8, usize, String)>> {
+    prop::collection::vec((0u8..3, 1usize..6, non_empty_text(3)), 0..7)
+}
+
+/// A valid op on a document of `len` code points from [`op_steps`]: skips
+/// and deletes are clamped so they never read past the end.
+pub fn shape_op(len: usize, steps: Vec<(u8, usize, String)>) -> TextOp {
+    let mut remaining = len;
+    let mut components = Vec::new();
+    for (kind, amount, text) in steps {
+        match kind {
+            0 if remaining > 0 => {
+                let n = amount.min(remaining);
+                remaining -= n;
+                components.push(Component::Skip(n));
+            }
+            1 if remaining > 0 => {
+                let n = amount.min(remaining);
+                remaining -= n;
+                components.push(Component::Delete(n));
+            }
+            _ => components.push(Component::Insert(text.as_str().into())),
+        }
+    }
+    TextOp::from_components(components).expect("shaped op is valid")
+}
+
 /// A random valid op on a document of `len` code points: a mix of skips,
 /// deletes and inserts that never reads past the end.
 pub fn op_on(len: usize) -> impl Strategy<Value = TextOp> {
-    prop::collection::vec((0u8..3, 1usize..6, non_empty_text(3)), 0..7).prop_map(move |steps| {
-        let mut remaining = len;
-        let mut components = Vec::new();
-        for (kind, amount, text) in steps {
-            match kind {
-                0 if remaining > 0 => {
-                    let n = amount.min(remaining);
-                    remaining -= n;
-                    components.push(Component::Skip(n));
-                }
-                1 if remaining > 0 => {
-                    let n = amount.min(remaining);
-                    remaining -= n;
-                    components.push(Component::Delete(n));
-                }
-                _ => components.push(Component::Insert(text.as_str().into())),
-            }
-        }
-        TextOp::from_components(components).expect("generated op is valid")
-    })
+    op_steps().prop_map(move |steps| shape_op(len, steps))
 }
 
 /// A sequence of up to `max_ops` ops, each valid on the result of the
