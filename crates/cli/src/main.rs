@@ -2,6 +2,7 @@
 //! arguments and prints; the work is done by the library crates.
 
 mod bench;
+mod bench_load;
 mod conformance;
 mod serve;
 mod verify;

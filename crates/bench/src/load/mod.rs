@@ -1,0 +1,242 @@
+//! The load generator behind `quire bench load`: D documents, C writing clients and W watchers
+//! per document, S seconds, closed loop or open loop at a fixed rate per writer.
+//!
+//! The generator is generic over a [`Target`] (the server's wire protocol), so Quire and ShareDB
+//! are driven by the same scheduling, replica, transform and timing code and the client side
+//! costs the same on both. A run:
+//! 1. `prepare`: the target creates fresh documents (and accounts, for Quire);
+//! 2. join: every client connects and takes the document's state (bounded concurrency, join
+//!    latency recorded);
+//! 3. run: writers submit single-character inserts at random positions for S seconds;
+//! 4. drain: writers stop and wait for their last acks (`seconds` ends here);
+//! 5. converge: the server's final text is read over a fresh connection and every client must
+//!    reach that version with exactly that text.
+
+mod client;
+mod clock;
+mod config;
+pub mod insert_op;
+mod replica;
+mod stats;
+mod target;
+pub mod ws;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+
+pub use config::{ConfigError, LoadConfig};
+pub use stats::LoadReport;
+pub use target::{Event, Insert, Joined, LoadError, Origin, Role, Submit, Target, initial_text};
+
+use client::{Client, Outcome, Phase, Shared};
+use clock::SubmitClock;
+use stats::Stats;
+
+/// Time allowed per connection during the join phase, on top of a fixed allowance.
+const JOIN_TIME_PER_CONNECTION: Duration = Duration::from_millis(5);
+const JOIN_TIME_BASE: Duration = Duration::from_secs(30);
+/// Pause between the last ack and reading the final states.
+const QUIET_BEFORE_CONVERGE: Duration = Duration::from_millis(250);
+/// Concurrent reads of final document states.
+const FINAL_STATE_CONCURRENCY: usize = 16;
+
+/// Runs one load and returns its report. Every phase is bounded in time.
+pub async fn run<T: Target>(target: Arc<T>, config: &LoadConfig) -> Result<LoadReport, LoadError> {
+    config.validate()?;
+    let connections = config.connections().ok_or(ConfigError::NoClients)?;
+    let writers = config.writers();
+    let docs = Arc::new(target.prepare(config).await?);
+    if docs.len() != config.docs {
+        return Err(LoadError::Protocol(format!(
+            "prepared {} documents",
+            docs.len()
+        )));
+    }
+
+    let stats = Arc::new(Stats::default());
+    let (drained_tx, mut drained_rx) = mpsc::unbounded_channel();
+    let shared = Arc::new(Shared {
+        target: Arc::clone(&target),
+        stats: Arc::clone(&stats),
+        clock: Arc::new(SubmitClock::new(writers)),
+        rate: config.rate,
+        drained: drained_tx,
+    });
+    let (phase_tx, phase_rx) = watch::channel(Phase::Ready);
+
+    // Join: one task per connection; it reports once joined, then runs the client.
+    let (joined_tx, mut joined_rx) = mpsc::unbounded_channel::<Result<(), LoadError>>();
+    let permits = Arc::new(Semaphore::new(config.connect_concurrency));
+    let mut tasks = JoinSet::new();
+    for (id, doc, role) in connection_plan(config) {
+        let (shared, docs, permits) =
+            (Arc::clone(&shared), Arc::clone(&docs), Arc::clone(&permits));
+        let (joined_tx, phase_rx, seed) = (joined_tx.clone(), phase_rx.clone(), config.seed);
+        tasks.spawn(async move {
+            let permit = permits.acquire_owned().await;
+            let started = Instant::now();
+            let joined = shared.target.join(&docs[doc], id, role).await;
+            let client = joined.and_then(|joined| {
+                shared.stats.join.record(id, started.elapsed());
+                Client::new(Arc::clone(&shared), id, doc, role, joined, seed)
+            });
+            drop(permit);
+            match client {
+                Ok(client) => {
+                    let _ = joined_tx.send(Ok(()));
+                    client.run(phase_rx).await
+                }
+                Err(e) => {
+                    let _ = joined_tx.send(Err(e));
+                    Outcome::Diverged
+                }
+            }
+        });
+    }
+    drop(joined_tx);
+    let join_deadline = JOIN_TIME_BASE + JOIN_TIME_PER_CONNECTION * connections as u32;
+    tokio::time::timeout(join_deadline, async {
+        for _ in 0..connections {
+            match joined_rx.recv().await {
+                Some(Ok(())) => {}
+                Some(Err(e)) => return Err(e),
+                None => {
+                    return Err(LoadError::Protocol(
+                        "a client task ended while joining".into(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|_| LoadError::Timeout("joining"))??;
+
+    // Run, then drain.
+    let start = Instant::now();
+    let _ = phase_tx.send(Phase::Run { start });
+    tokio::time::sleep(config.duration).await;
+    let _ = phase_tx.send(Phase::Stop);
+    let drained = tokio::time::timeout(config.settle_timeout, async {
+        for _ in 0..writers {
+            if drained_rx.recv().await.is_none() {
+                break;
+            }
+        }
+    })
+    .await;
+    let elapsed = start.elapsed();
+    if drained.is_err() {
+        stats.error(&LoadError::Timeout("waiting for the last acks"));
+    }
+
+    // Converge, after a quiet moment: ShareDB may still be sending duplicate copies of ops.
+    tokio::time::sleep(QUIET_BEFORE_CONVERGE).await;
+    let finals = Arc::new(final_states(&target, &docs).await?);
+    let _ = phase_tx.send(Phase::Converge(finals));
+    let mut converged = 0usize;
+    let collected = tokio::time::timeout(config.settle_timeout, async {
+        while let Some(outcome) = tasks.join_next().await {
+            if matches!(outcome, Ok(Outcome::Converged)) {
+                converged += 1;
+            }
+        }
+    })
+    .await;
+    if collected.is_err() {
+        tasks.abort_all();
+    }
+
+    let figures = stats.figures(elapsed);
+    Ok(LoadReport {
+        target: target.name(),
+        docs: config.docs,
+        clients: config.clients,
+        watchers: config.watchers,
+        rate: config.rate,
+        initial_chars: config.initial_chars,
+        seconds: figures.seconds,
+        ops: figures.ops,
+        ops_per_s: figures.ops_per_s,
+        ack_p50_ms: figures.ack[0],
+        ack_p99_ms: figures.ack[1],
+        ack_max_ms: figures.ack[2],
+        broadcast_p50_ms: figures.broadcast[0],
+        broadcast_p99_ms: figures.broadcast[1],
+        broadcast_max_ms: figures.broadcast[2],
+        broadcasts: figures.broadcasts,
+        join_p50_ms: figures.join[0],
+        join_max_ms: figures.join[1],
+        errors: figures.errors,
+        first_error: figures.first_error,
+        converged: converged == connections && figures.errors == 0,
+    })
+}
+
+/// Every connection of the run as (client id, document index, role). Writers get ids
+/// `0..writers` (the submit clock covers exactly those); watchers follow.
+fn connection_plan(config: &LoadConfig) -> impl Iterator<Item = (u32, usize, Role)> + use<> {
+    let (docs, clients, watchers) = (config.docs, config.clients, config.watchers);
+    let writers =
+        (0..docs).flat_map(move |d| (0..clients).map(move |c| (d * clients + c, d, Role::Writer)));
+    let watching = (0..docs).flat_map(move |d| {
+        (0..watchers).map(move |w| (docs * clients + d * watchers + w, d, Role::Watcher))
+    });
+    // Ids fit in u32: validate() bounds the connection count far below u32::MAX.
+    writers
+        .chain(watching)
+        .map(|(id, d, role)| (id as u32, d, role))
+}
+
+/// The server's final (text, version) of every document, read with bounded concurrency.
+async fn final_states<T: Target>(
+    target: &Arc<T>,
+    docs: &Arc<Vec<T::Doc>>,
+) -> Result<Vec<(String, u64)>, LoadError> {
+    let permits = Arc::new(Semaphore::new(FINAL_STATE_CONCURRENCY));
+    let mut reads = JoinSet::new();
+    for index in 0..docs.len() {
+        let (target, docs, permits) = (Arc::clone(target), Arc::clone(docs), Arc::clone(&permits));
+        reads.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            (index, target.server_state(&docs[index]).await)
+        });
+    }
+    let mut finals = vec![(String::new(), 0); docs.len()];
+    while let Some(read) = reads.join_next().await {
+        let (index, state) =
+            read.map_err(|e| LoadError::Protocol(format!("final read task: {e}")))?;
+        finals[index] = state?;
+    }
+    Ok(finals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_numbers_writers_first_and_covers_every_connection() {
+        let config = LoadConfig {
+            docs: 3,
+            clients: 2,
+            watchers: 1,
+            ..LoadConfig::default()
+        };
+        let plan: Vec<_> = connection_plan(&config).collect();
+        assert_eq!(plan.len(), 9);
+        assert_eq!(&plan[..2], &[(0, 0, Role::Writer), (1, 0, Role::Writer)]);
+        assert_eq!(plan[5], (5, 2, Role::Writer));
+        assert_eq!(
+            &plan[6..],
+            &[
+                (6, 0, Role::Watcher),
+                (7, 1, Role::Watcher),
+                (8, 2, Role::Watcher)
+            ]
+        );
+    }
+}

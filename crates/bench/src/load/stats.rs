@@ -1,0 +1,204 @@
+//! Latency histograms shared by all client tasks, and the one-line report.
+//!
+//! Histograms are sharded by client so that tasks on different threads rarely touch the same
+//! lock, and there are a fixed number of them whatever the client count (one hdrhistogram per
+//! client would cost gigabytes at 20,000 clients).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+const SHARDS: usize = 16;
+/// Largest latency recorded exactly; longer samples are clamped to it.
+const MAX_MICROS: u64 = 3_600_000_000;
+
+/// A latency histogram in microseconds, recorded from many tasks.
+pub struct ShardedHistogram {
+    shards: Vec<Mutex<Histogram<u64>>>,
+}
+
+impl Default for ShardedHistogram {
+    fn default() -> Self {
+        let new = || Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("static bounds are valid");
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::new(new())).collect(),
+        }
+    }
+}
+
+impl ShardedHistogram {
+    pub fn record(&self, client: u32, latency: Duration) {
+        let micros = (latency.as_micros() as u64).clamp(1, MAX_MICROS);
+        let mut shard = self.shards[client as usize % SHARDS]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        shard.saturating_record(micros);
+    }
+
+    /// All shards merged.
+    pub fn merged(&self) -> Histogram<u64> {
+        let mut all =
+            Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("static bounds are valid");
+        for shard in &self.shards {
+            let shard = shard
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            all.add(&*shard).expect("same bounds");
+        }
+        all
+    }
+}
+
+/// Counters and histograms of one run.
+#[derive(Default)]
+pub struct Stats {
+    pub ack: ShardedHistogram,
+    pub broadcast: ShardedHistogram,
+    pub join: ShardedHistogram,
+    pub errors: AtomicU64,
+    /// The first error, reported as an example of what went wrong.
+    first_error: Mutex<Option<String>>,
+    /// Remote ops whose submit time had already left the [`super::clock::SubmitClock`].
+    pub untimed: AtomicU64,
+}
+
+impl Stats {
+    pub fn error(&self, error: &dyn std::fmt::Display) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        let mut first = self
+            .first_error
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        first.get_or_insert_with(|| error.to_string());
+    }
+
+    pub fn untimed(&self) {
+        self.untimed.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Milliseconds with two decimals, `None` for an empty histogram.
+fn ms(histogram: &Histogram<u64>, quantile: f64) -> Option<f64> {
+    (!histogram.is_empty())
+        .then(|| (histogram.value_at_quantile(quantile) as f64 / 10.0).round() / 100.0)
+}
+
+fn max_ms(histogram: &Histogram<u64>) -> Option<f64> {
+    (!histogram.is_empty()).then(|| (histogram.max() as f64 / 10.0).round() / 100.0)
+}
+
+/// The JSON line `quire bench load` prints.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LoadReport {
+    pub target: &'static str,
+    pub docs: usize,
+    pub clients: usize,
+    pub watchers: usize,
+    /// Ops/s per writer in an open-loop run; `null` for closed loop.
+    pub rate: Option<f64>,
+    pub initial_chars: usize,
+    /// From the first submit until every writer's last op was acknowledged.
+    pub seconds: f64,
+    /// Acknowledged ops.
+    pub ops: u64,
+    pub ops_per_s: f64,
+    pub ack_p50_ms: Option<f64>,
+    pub ack_p99_ms: Option<f64>,
+    pub ack_max_ms: Option<f64>,
+    /// From submit to arrival at each other client of the document.
+    pub broadcast_p50_ms: Option<f64>,
+    pub broadcast_p99_ms: Option<f64>,
+    pub broadcast_max_ms: Option<f64>,
+    /// Remote ops received over all clients (each op counts once per receiver).
+    pub broadcasts: u64,
+    /// Time from opening a connection to holding the document's state.
+    pub join_p50_ms: Option<f64>,
+    pub join_max_ms: Option<f64>,
+    /// Rejected ops, protocol surprises and lost connections.
+    pub errors: u64,
+    /// The first of them, if any.
+    pub first_error: Option<String>,
+    /// Every client's final text equals the server's.
+    pub converged: bool,
+}
+
+/// The figures of a finished run, before the run's shape is added.
+pub struct Figures {
+    pub seconds: f64,
+    pub ops: u64,
+    pub ops_per_s: f64,
+    pub ack: [Option<f64>; 3],
+    pub broadcast: [Option<f64>; 3],
+    pub broadcasts: u64,
+    pub join: [Option<f64>; 2],
+    pub errors: u64,
+    pub first_error: Option<String>,
+}
+
+impl Stats {
+    pub fn figures(&self, elapsed: Duration) -> Figures {
+        let ack = self.ack.merged();
+        let broadcast = self.broadcast.merged();
+        let join = self.join.merged();
+        // Every ack and every applied remote op is recorded exactly once.
+        let ops = ack.len();
+        let seconds = elapsed.as_secs_f64();
+        Figures {
+            seconds: (seconds * 1000.0).round() / 1000.0,
+            ops,
+            ops_per_s: if seconds > 0.0 {
+                (ops as f64 / seconds).round()
+            } else {
+                0.0
+            },
+            ack: [ms(&ack, 0.5), ms(&ack, 0.99), max_ms(&ack)],
+            broadcast: [
+                ms(&broadcast, 0.5),
+                ms(&broadcast, 0.99),
+                max_ms(&broadcast),
+            ],
+            broadcasts: broadcast.len() + self.untimed.load(Ordering::Relaxed),
+            join: [ms(&join, 0.5), max_ms(&join)],
+            errors: self.errors.load(Ordering::Relaxed),
+            first_error: self
+                .first_error
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merges_shards_and_reports_milliseconds() {
+        let h = ShardedHistogram::default();
+        for client in 0..100u32 {
+            h.record(client, Duration::from_micros(1_000 + u64::from(client)));
+        }
+        let all = h.merged();
+        assert_eq!(all.len(), 100);
+        assert_eq!(max_ms(&all), Some(1.1));
+        assert_eq!(ms(&all, 0.5), Some(1.05));
+        assert_eq!(ms(&Histogram::<u64>::new(3).unwrap(), 0.5), None);
+    }
+
+    #[test]
+    fn ops_per_second_from_acks() {
+        let stats = Stats::default();
+        for i in 0..500 {
+            stats.ack.record(i, Duration::from_millis(2));
+        }
+        let figures = stats.figures(Duration::from_millis(250));
+        assert_eq!(figures.ops, 500);
+        assert_eq!(figures.ops_per_s, 2000.0);
+        assert_eq!(figures.ack[2], Some(2.0));
+        assert_eq!(figures.broadcast, [None, None, None]);
+    }
+}
