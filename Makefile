@@ -29,3 +29,9 @@ test-web: deps-web
 test-e2e: web
 	$(CARGO) build --release -p quire
 	npm --prefix web run e2e
+
+# Side-by-side benchmark against ShareDB (../shared/peers/sharedb) on this machine; not part of
+# `make test`. See BENCHMARKS.md for the other workloads (bench/*.sh).
+.PHONY: bench
+bench:
+	bench/compare.sh
