@@ -161,6 +161,7 @@ export function renderEditor(root: HTMLElement, documentId: string): Cleanup {
   // A debugging and testing hook: read-only views of the client's state.
   (window as unknown as { quire?: unknown }).quire = {
     text: () => client.text.toString(),
+    length: () => client.text.length,
     unconfirmed: () => client.unconfirmed,
     status: () => client.status,
     version: () => client.version,
