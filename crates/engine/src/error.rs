@@ -2,7 +2,9 @@
 //!
 //! Every check in the engine returns one of these instead of panicking, so a
 //! malicious or buggy client can never crash or wedge the server: the op is
-//! rejected and nothing changes.
+//! rejected and nothing changes. (A JSON component that is no component at
+//! all — a negative or fractional number, an object other than `{"d": n}` —
+//! is already refused when the message is deserialised.)
 
 /// Why an operation was rejected. No variant is ever produced after a partial
 /// mutation: a rejected op changed nothing.
@@ -26,9 +28,6 @@ pub enum OpError {
     /// Applying the op would make the document larger than the configured limit.
     #[error("the document would have {chars} characters, more than the limit of {max}")]
     DocumentTooLarge { chars: usize, max: usize },
-    /// A component of a component-form op is neither a skip, an insert nor a delete.
-    #[error("invalid op component: {0}")]
-    InvalidComponent(&'static str),
 }
 
 impl OpError {
