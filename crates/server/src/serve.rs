@@ -64,6 +64,12 @@ pub async fn run(
         .await
         .with_context(|| format!("binding {}", options.listen))?;
     on_listening(listener.local_addr()?);
+    // Realtime frames are small and latency-bound: no Nagle delay.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
