@@ -176,14 +176,13 @@ fn check_bounds(message: &ClientMessage) -> Result<(), FrameError> {
         reason: format!("{what} is longer than {max} bytes"),
     };
     match message {
-        ClientMessage::Join(join) => {
+        ClientMessage::Join(join)
             if join
                 .client_name
                 .as_ref()
-                .is_some_and(|n| n.len() > MAX_CLIENT_NAME_BYTES)
-            {
-                return Err(too_long("clientName", MAX_CLIENT_NAME_BYTES));
-            }
+                .is_some_and(|n| n.len() > MAX_CLIENT_NAME_BYTES) =>
+        {
+            return Err(too_long("clientName", MAX_CLIENT_NAME_BYTES));
         }
         ClientMessage::Ping { nonce: Some(nonce) } if nonce.len() > MAX_NONCE_BYTES => {
             return Err(too_long("nonce", MAX_NONCE_BYTES));

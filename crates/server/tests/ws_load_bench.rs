@@ -36,7 +36,9 @@ async fn serve(dir: &tempfile::TempDir) -> SocketAddr {
     let (tx, rx) = tokio::sync::oneshot::channel();
     tokio::spawn(run(
         options,
-        move |addr| drop(tx.send(addr)),
+        move |addr| {
+            let _ = tx.send(addr);
+        },
         std::future::pending(),
     ));
     rx.await.expect("server started")
