@@ -156,3 +156,30 @@ async fn a_connection_that_never_joins_is_closed_after_the_join_timeout() {
     );
     ws.expect_closed(Duration::from_secs(2)).await;
 }
+
+#[tokio::test]
+async fn an_idle_connection_is_closed_and_pings_keep_it_open() {
+    let gateway = quire_server::gateway::GatewayConfig {
+        idle_timeout: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let server = start_with(Default::default(), gateway).await;
+    let owner = server.signup("owner").await;
+    let doc = server.create_doc(&owner, "d").await;
+    let (mut ws, _) = RawWs::join_live(&server, &owner, &doc).await;
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        ws.send(json!({"type": "ping"})).await;
+        ws.recv_type("pong").await;
+    }
+    let error = ws.recv_type("error").await;
+    assert_eq!(
+        (
+            error["code"].as_str(),
+            error["fatal"].as_bool(),
+            error["retryable"].as_bool()
+        ),
+        (Some("unavailable"), Some(true), Some(true))
+    );
+    ws.expect_closed(Duration::from_secs(2)).await;
+}
