@@ -53,6 +53,10 @@ pub struct LoadArgs {
     /// Seconds allowed after the run for the last acks and for convergence.
     #[arg(long, default_value_t = 20.0)]
     settle_seconds: f64,
+    /// Quire only: save this run's accounts and documents to FILE, or, if FILE exists, join
+    /// the documents saved there instead of creating new ones (e.g. after a restart).
+    #[arg(long, value_name = "FILE")]
+    setup_file: Option<std::path::PathBuf>,
     /// Seed of the random positions.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -76,6 +80,9 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
         seed: args.seed,
     };
     config.validate()?;
+    if args.setup_file.is_some() && matches!(args.target, TargetKind::Sharedb) {
+        bail!("--setup-file is for --target quire");
+    }
     if args.threads == 0 {
         bail!("--threads must be at least 1");
     }
@@ -91,7 +98,13 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
     };
     let report = runtime.block_on(async {
         match args.target {
-            TargetKind::Quire => drive(Quire::new(&args.url)?, &config).await,
+            TargetKind::Quire => {
+                let mut quire = Quire::new(&args.url)?;
+                if let Some(path) = args.setup_file {
+                    quire = quire.with_setup_file(path);
+                }
+                drive(quire, &config).await
+            }
             TargetKind::Sharedb => drive(ShareDb::new(&args.url)?, &config).await,
         }
     })?;

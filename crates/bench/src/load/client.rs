@@ -30,7 +30,8 @@ pub enum Phase {
     /// No new ops; finish the unacknowledged ones.
     Stop,
     /// Compare with the server's final state, given per document as (text, version).
-    Converge(Arc<Vec<(String, u64)>>),
+    /// `None` where the server's state could not be read.
+    Converge(Arc<Vec<Option<(String, u64)>>>),
 }
 
 /// What a client reports when it ends.
@@ -140,9 +141,11 @@ impl<T: Target> Client<T> {
                 Phase::Converge(ref finals) => {
                     self.stopping = true;
                     ticker = None;
-                    let (text, version) = finals
-                        .get(self.doc)
-                        .ok_or_else(|| LoadError::Protocol("no final state".into()))?;
+                    let Some((text, version)) = finals.get(self.doc).and_then(Option::as_ref)
+                    else {
+                        close_gracefully(&mut self.ws).await;
+                        return Ok(Outcome::Diverged);
+                    };
                     if self.replica.version() >= *version {
                         let outcome = if self.replica.text_equals(text) {
                             Outcome::Converged

@@ -135,7 +135,7 @@ pub async fn run<T: Target>(target: Arc<T>, config: &LoadConfig) -> Result<LoadR
 
     // Converge, after a quiet moment: ShareDB may still be sending duplicate copies of ops.
     tokio::time::sleep(QUIET_BEFORE_CONVERGE).await;
-    let finals = Arc::new(final_states(&target, &docs).await?);
+    let finals = Arc::new(final_states(&target, &docs, &stats).await);
     let _ = phase_tx.send(Phase::Converge(finals));
     let mut converged = 0usize;
     let collected = tokio::time::timeout(config.settle_timeout, async {
@@ -191,11 +191,13 @@ fn connection_plan(config: &LoadConfig) -> impl Iterator<Item = (u32, usize, Rol
         .map(|(id, d, role)| (id as u32, d, role))
 }
 
-/// The server's final (text, version) of every document, read with bounded concurrency.
+/// The server's final (text, version) of every document, read with bounded concurrency;
+/// `None` (and a counted error) for a document whose state could not be read.
 async fn final_states<T: Target>(
     target: &Arc<T>,
     docs: &Arc<Vec<T::Doc>>,
-) -> Result<Vec<(String, u64)>, LoadError> {
+    stats: &Stats,
+) -> Vec<Option<(String, u64)>> {
     let permits = Arc::new(Semaphore::new(FINAL_STATE_CONCURRENCY));
     let mut reads = JoinSet::new();
     for index in 0..docs.len() {
@@ -205,13 +207,15 @@ async fn final_states<T: Target>(
             (index, target.server_state(&docs[index]).await)
         });
     }
-    let mut finals = vec![(String::new(), 0); docs.len()];
+    let mut finals = vec![None; docs.len()];
     while let Some(read) = reads.join_next().await {
-        let (index, state) =
-            read.map_err(|e| LoadError::Protocol(format!("final read task: {e}")))?;
-        finals[index] = state?;
+        match read {
+            Ok((index, Ok(state))) => finals[index] = Some(state),
+            Ok((_, Err(e))) => stats.error(&e),
+            Err(e) => stats.error(&e),
+        }
     }
-    Ok(finals)
+    finals
 }
 
 #[cfg(test)]

@@ -9,8 +9,10 @@
 //! connection, so two connections of one account see each other's ops like two users would.
 
 pub mod rest;
+pub mod setup_file;
 pub mod wire;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +26,7 @@ use crate::load::{
     Event, Insert, Joined, LoadConfig, LoadError, Origin, Role, Submit, Target, initial_text,
 };
 use rest::{Account, Rest};
+use setup_file::SavedSetup;
 use wire::Frame;
 
 /// Bound on one exchange (join, filling a document, reading its final state).
@@ -41,6 +44,8 @@ pub struct Quire {
     /// `"{run}-c"`: an operation id is this prefix, the client index, `-`, the op number.
     op_prefix: String,
     rest: Rest,
+    /// `--setup-file`: save the setup there, or reuse the one saved there.
+    setup_file: Option<PathBuf>,
 }
 
 /// Accounts of one run, shared by every document.
@@ -71,7 +76,47 @@ impl Quire {
             op_prefix: format!("{run}-c"),
             run,
             rest: Rest::new(url)?,
+            setup_file: None,
         })
+    }
+
+    /// Saves the run's accounts and documents to `path`, or, if `path` exists, joins the
+    /// documents saved there instead of creating new ones.
+    pub fn with_setup_file(mut self, path: PathBuf) -> Self {
+        self.setup_file = Some(path);
+        self
+    }
+
+    /// The documents and accounts of a saved setup, signed in again.
+    async fn reuse(
+        &self,
+        saved: SavedSetup,
+        config: &LoadConfig,
+    ) -> Result<Vec<QuireDoc>, LoadError> {
+        if saved.docs.len() < config.docs {
+            return Err(LoadError::Protocol(format!(
+                "the setup file holds {} documents, --docs asks for {}",
+                saved.docs.len(),
+                config.docs
+            )));
+        }
+        let accounts = Arc::new(Accounts {
+            owner: saved.owner.login(&self.rest).await?,
+            writer: Some(saved.writer.login(&self.rest).await?),
+            reader: Some(saved.reader.login(&self.rest).await?),
+        });
+        saved.docs[..config.docs]
+            .iter()
+            .map(|id| {
+                let id = id
+                    .parse()
+                    .map_err(|e| LoadError::Protocol(format!("document id {id:?}: {e}")))?;
+                Ok(QuireDoc {
+                    id,
+                    accounts: Arc::clone(&accounts),
+                })
+            })
+            .collect()
     }
 
     async fn signup(&self, role: &str) -> Result<Account, LoadError> {
@@ -237,14 +282,19 @@ impl Target for Quire {
     }
 
     async fn prepare(&self, config: &LoadConfig) -> Result<Vec<QuireDoc>, LoadError> {
+        if let Some(path) = self.setup_file.as_ref().filter(|path| path.exists()) {
+            return self.reuse(SavedSetup::read(path)?, config).await;
+        }
+        // A saved setup has every account, so any later run shape can reuse it.
+        let saving = self.setup_file.is_some();
         let accounts = Arc::new(Accounts {
             owner: self.signup("o").await?,
-            writer: if config.clients >= 2 {
+            writer: if config.clients >= 2 || saving {
                 Some(self.signup("w").await?)
             } else {
                 None
             },
-            reader: if config.watchers >= 1 {
+            reader: if config.watchers >= 1 || saving {
                 Some(self.signup("r").await?)
             } else {
                 None
@@ -291,6 +341,23 @@ impl Target for Quire {
             let (index, id) =
                 setup.map_err(|e| LoadError::Protocol(format!("setup task: {e}")))??;
             ids[index] = Some(id);
+        }
+        if let (
+            Some(path),
+            Accounts {
+                owner,
+                writer: Some(writer),
+                reader: Some(reader),
+            },
+        ) = (&self.setup_file, &*accounts)
+        {
+            let saved = SavedSetup {
+                owner: owner.into(),
+                writer: writer.into(),
+                reader: reader.into(),
+                docs: ids.iter().flatten().map(ToString::to_string).collect(),
+            };
+            saved.write(path)?;
         }
         Ok(ids
             .into_iter()
@@ -385,10 +452,21 @@ impl Target for Quire {
     async fn server_state(&self, doc: &QuireDoc) -> Result<(String, u64), LoadError> {
         let (mut ws, text, version, early, _) = self.open(doc.id, &doc.accounts.owner).await?;
         ws::close_gracefully(&mut ws).await;
-        if !early.is_empty() {
-            return Err(LoadError::Protocol(
-                "document still changing while reading its final state".into(),
-            ));
+        // Ops between the snapshot and `live` that are newer than the snapshot mean the
+        // document was still changing, which it must not be once every writer has drained.
+        let mut newer = Vec::new();
+        for frame in &early {
+            for entry in parse(frame)?.ops.iter().flatten() {
+                if entry.version > version {
+                    newer.push(entry.version);
+                }
+            }
+        }
+        if !newer.is_empty() {
+            return Err(LoadError::Protocol(format!(
+                "document still changing while reading its final state: snapshot at version \
+                 {version}, then ops producing versions {newer:?}"
+            )));
         }
         Ok((text, version))
     }

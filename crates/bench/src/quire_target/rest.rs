@@ -9,6 +9,8 @@ use crate::load::LoadError;
 #[derive(Debug, Clone)]
 pub struct Account {
     pub username: String,
+    /// Kept so that a saved setup can sign in again (bench accounts only).
+    pub password: String,
     pub user_id: String,
     pub token: String,
 }
@@ -74,20 +76,38 @@ impl Rest {
 
     /// Creates an account and returns it signed in.
     pub async fn signup(&self, username: &str, password: &str) -> Result<Account, LoadError> {
+        self.authenticate("signup", "signup", username, password)
+            .await
+    }
+
+    /// Signs in to an existing account.
+    pub async fn login(&self, username: &str, password: &str) -> Result<Account, LoadError> {
+        self.authenticate("login", "login", username, password)
+            .await
+    }
+
+    async fn authenticate(
+        &self,
+        what: &'static str,
+        path: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<Account, LoadError> {
         let response = self
             .http
-            .post(format!("{}/api/auth/signup", self.base))
+            .post(format!("{}/api/auth/{path}", self.base))
             .json(&json!({ "username": username, "password": password }))
             .send()
             .await
-            .map_err(http_error("signup"))?;
-        let auth: AuthResponse = success("signup", response)
+            .map_err(http_error(what))?;
+        let auth: AuthResponse = success(what, response)
             .await?
             .json()
             .await
-            .map_err(http_error("signup"))?;
+            .map_err(http_error(what))?;
         Ok(Account {
             username: username.to_owned(),
+            password: password.to_owned(),
             user_id: auth.user.id,
             token: auth.token,
         })
