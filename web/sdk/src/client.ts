@@ -115,8 +115,8 @@ interface Pending {
 }
 
 const DEFAULT_LIMITS: Limits = { maxFrameBytes: 4 * 1024 * 1024, maxOpChars: 1_048_576, maxDocumentChars: 16_777_216 };
-/** Errors after which reconnecting cannot help. */
-const TERMINAL: ReadonlySet<string> = new Set(['unauthorized', 'forbidden', 'not_found', 'internal']);
+/** Fatal errors after which reconnecting cannot help (protocol §5 rule 7); other fatal errors reconnect. */
+const STOP: ReadonlySet<string> = new Set(['unauthorized', 'forbidden', 'not_found']);
 
 function peerKey(userId: string, sessionId: number | undefined): string {
   return sessionId === undefined ? userId : `${userId}#${sessionId}`;
@@ -163,7 +163,7 @@ export class DocClient extends Emitter<DocClientEvents> {
     this.userId = options.userId;
     this.opt = {
       socketFactory: browserSocketFactory,
-      backoffInitialMs: 250,
+      backoffInitialMs: 100,
       backoffMaxMs: 10_000,
       heartbeatMs: 15_000,
       deadAfterMs: 30_000,
@@ -406,6 +406,7 @@ export class DocClient extends Emitter<DocClientEvents> {
   }
 
   private onLive(): void {
+    if (this.live) return; // a repeated `live` changes nothing (rule 1)
     this.live = true;
     this.attempt = 0;
     this.setStatus('connected');
@@ -444,9 +445,7 @@ export class DocClient extends Emitter<DocClientEvents> {
     } else if (seq === this.seq + 1) {
       this.confirmInflight(version, seq);
     } else if (seq <= this.seq) {
-      this.fail('protocol', `ack for ${operationId} at seq ${seq} is behind our state ${this.seq}`);
-      this.inflight = null;
-      this.rejoinFresh();
+      return; // a duplicate answer for something our state already holds (rule 1)
     } else {
       this.dropConnection();
     }
@@ -464,6 +463,7 @@ export class DocClient extends Emitter<DocClientEvents> {
   private onError(code: ErrorCode, message: string, operationId: string | undefined, retryable: boolean, fatal: boolean): void {
     const mine = this.inflight && operationId === this.inflight.sent.operationId ? this.inflight : null;
     if (mine && retryable) {
+      // Not applied, try again later with the same id and base (rule 6).
       const sent = mine.sent;
       this.resendTimer = setTimeout(() => {
         this.resendTimer = null;
@@ -471,20 +471,35 @@ export class DocClient extends Emitter<DocClientEvents> {
       }, backoffDelay(this.attempt++, this.opt.backoffInitialMs, this.opt.backoffMaxMs, this.opt.random));
       return;
     }
-    if (code === 'resync_required') {
-      if (mine) {
-        // Rejected: it was never applied, so it is still a local edit to rebase.
-        this.pending.unshift({ op: mine.current, edits: mine.edits, chars: insertedChars(mine.current) });
-        this.inflight = null;
-      }
+    if (mine && this.limbo) {
+      // The resend after a snapshot was refused: it was never applied; rebase it with the rest.
+      this.requeue(mine);
       this.rejoinFresh();
+    } else if (mine && code === 'resync_required') {
+      // Its base is older than the server's history: it goes out again as a new op on the
+      // current version, which `current` is already transformed to (rule 6, no rejoin).
+      this.requeue(mine);
+      this.sendNext();
+      return;
+    } else if (mine) {
+      this.undoInflight(mine);
+      if (code === 'forbidden') this.role = 'read';
+    }
+    if (fatal && STOP.has(code)) {
+      this.emit('error', { code, message, fatal: true });
+      this.close();
       return;
     }
-    if (mine) this.undoInflight(mine);
-    const terminal = fatal || TERMINAL.has(code) && !mine;
-    this.emit('error', { code, message, fatal: terminal });
-    if (code === 'forbidden' && mine) this.role = 'read';
-    if (terminal) this.close();
+    // Any other fatal error: the server closes the socket and we reconnect with backoff
+    // (rule 7); a connection that fell behind rejoins for a snapshot.
+    if (fatal && code === 'resync_required') this.rejoinFresh();
+    this.emit('error', { code, message, fatal: false });
+  }
+
+  /** The in-flight op was not applied: it becomes the first pending edit again. */
+  private requeue(f: InFlight): void {
+    this.pending.unshift({ op: f.current, edits: f.edits, chars: insertedChars(f.current) });
+    this.inflight = null;
   }
 
   /**

@@ -15,9 +15,10 @@ export type SocketFactory = (url: string) => SocketLike;
 
 export const browserSocketFactory: SocketFactory = (url) => new WebSocket(url) as unknown as SocketLike;
 
-/** Exponential backoff with jitter: attempt 0 waits ~initial, doubling up to max, each delay
- * drawn from [d/2, d] so that many clients dropped at once do not reconnect in lockstep. */
+/** Exponential backoff with full jitter (protocol §5 rule 8): the cap d starts at `initialMs` and
+ * doubles up to `maxMs`; the delay is drawn from [0, d] so that many clients dropped at once do
+ * not reconnect in lockstep. */
 export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: () => number): number {
   const d = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-  return d / 2 + random() * (d / 2);
+  return random() * d;
 }

@@ -195,7 +195,7 @@ describe('DocClient', () => {
     expect(a.text.toString()).toBe('bob abcZ');
   });
 
-  it('resync_required for the in-flight op: rejoins fresh and resubmits it rebased', async () => {
+  it('resync_required for the in-flight op: resubmits it as a new op on the current version, no rejoin', async () => {
     const server = new FakeServer();
     server.roles.set('ann', 'write');
     server.roles.set('bob', 'write');
@@ -210,7 +210,7 @@ describe('DocClient', () => {
     expect(server.text).toBe('bob abcZ');
     expect(a.text.toString()).toBe('bob abcZ');
     const annJoins = server.joins.filter((j) => j.userId === 'ann');
-    expect(annJoins.map((j) => j.since === undefined)).toEqual([true, true]);
+    expect(annJoins).toHaveLength(1);
     expect(server.submits.filter((s) => s.userId === 'ann').map((s) => s.operationId)).toEqual(['ann-op-1', 'ann-op-2']);
   });
 
@@ -301,13 +301,29 @@ describe('DocClient', () => {
     expect(c.status).toBe('closed');
   });
 
-  it('backoff grows, is capped and jittered', () => {
+  it('backoff caps grow and are jittered over the whole range', () => {
+    expect(backoffDelay(0, 100, 3000, () => 1)).toBe(100);
+    expect(backoffDelay(3, 100, 3000, () => 1)).toBe(800);
+    expect(backoffDelay(40, 100, 3000, () => 1)).toBe(3000);
+    expect(backoffDelay(40, 100, 3000, () => 0)).toBe(0);
     const r = rng(9);
-    const ds = [0, 1, 2, 3, 10, 40].map((a) => backoffDelay(a, 100, 3000, r));
-    expect(ds[0]).toBeGreaterThanOrEqual(50);
-    expect(ds[0]).toBeLessThanOrEqual(100);
-    expect(ds[3]).toBeGreaterThanOrEqual(400);
-    expect(ds[4]).toBeLessThanOrEqual(3000);
-    expect(ds[5]).toBeGreaterThanOrEqual(1500);
+    const spread = Array.from({ length: 200 }, () => backoffDelay(5, 100, 3000, r));
+    expect(Math.min(...spread)).toBeLessThan(600);
+    expect(Math.max(...spread)).toBeGreaterThan(2400);
+  });
+
+  it('a fatal error other than access or identity reconnects instead of stopping', async () => {
+    const server = new FakeServer();
+    server.roles.set('ann', 'write');
+    const a = makeClient(server, 'ann');
+    await settle(server, [a]);
+    for (const c of [...server.conns]) {
+      c.deliver({ type: 'error', code: 'unavailable', message: 'idle too long', retryable: true, fatal: true });
+      c.serverClose();
+    }
+    a.applyLocal(['still here']);
+    await settle(server, [a]);
+    expect(server.text).toBe('still here');
+    expect(server.joins.filter((j) => j.userId === 'ann')).toHaveLength(2);
   });
 });
