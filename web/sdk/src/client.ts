@@ -14,12 +14,14 @@
  * A remote op R is transformed over the local ops with the local side left (R side right),
  * and the local ops over R with side left, exactly as the server orders a stale incoming op.
  *
- * Resync (a `snapshot` where we already hold a state, or `resync_required`): the server's unseen
+ * Resync (a `snapshot` where we already hold a state, e.g. after a long disconnection or a fatal
+ * `resync_required` for a connection that fell behind): the server's unseen
  * changes are taken as one remote op, diff(server, snapshot), and the local edits are rebased
  * over it like over any remote op, so nothing typed is thrown away (ShareDB #355/#470). If an op
  * was in flight at that moment its fate is unknown, so it is first resent as is: an ack means it
- * is applied (it becomes part of `server`), `resync_required` means it never was (it goes back
- * to the front of `pending`); then a fresh snapshot is requested and the rebase runs.
+ * is applied (it becomes part of `server`), an error means it never was (it goes back to the
+ * front of `pending`); then a fresh snapshot is requested and the rebase runs. (This takes one
+ * extra rejoin where the protocol's rule 5 holds the snapshot instead; the outcome is the same.)
  */
 import { ChunkedText } from './text.js';
 import { compose, diffOp, insertedChars, invert, isNoop, normalize, toClientOp, transform, transformPosition, type Op } from './ot.js';
