@@ -24,7 +24,7 @@
  * extra rejoin where the protocol's rule 5 holds the snapshot instead; the outcome is the same.)
  */
 import { ChunkedText } from './text.js';
-import { compose, diffOp, insertedChars, invert, isNoop, normalize, toClientOp, transform, transformPosition, type Op } from './ot.js';
+import { compose, diffOp, insertedChars, invert, isNoop, normalize, splitByInsertSize, toClientOp, transform, transformPosition, type Op } from './ot.js';
 import {
   PROTOCOL_VERSION,
   type ClientMessage,
@@ -226,14 +226,16 @@ export class DocClient extends Emitter<DocClientEvents> {
     if (isNoop(op)) return;
     this.text.apply(op);
     for (const p of this.peers.values()) this.movePeer(p, op);
-    const last = this.pending[this.pending.length - 1];
-    const chars = insertedChars(op);
-    if (last && last.chars + chars <= this.limits.maxOpChars) {
-      last.op = compose(last.op, op);
-      last.edits++;
-      last.chars += chars;
-    } else {
-      this.pending.push({ op, edits: 1, chars });
+    for (const piece of splitByInsertSize(op, this.limits.maxOpChars)) {
+      const last = this.pending[this.pending.length - 1];
+      const chars = insertedChars(piece);
+      if (last && last.chars + chars <= this.limits.maxOpChars) {
+        last.op = compose(last.op, piece);
+        last.edits++;
+        last.chars += chars;
+      } else {
+        this.pending.push({ op: piece, edits: 1, chars });
+      }
     }
     this.emit('unconfirmed', this.unconfirmed);
     this.sendNext();

@@ -11,14 +11,18 @@ export type Component = number | string | { d: number };
 export type Op = Component[];
 export type Side = 'left' | 'right';
 
-/** Normalises (merges, drops empty and trailing skips) and turns `{d: "text"}` into `{d: n}`. */
+/**
+ * Normalises (merges, drops empty and trailing skips) and turns `{d: "text"}` into `{d: n}`.
+ * Delete components are copied first: the type's normalize merges adjacent deletes by mutating
+ * the first one, which must never be an object the caller still holds.
+ */
 export function normalize(op: readonly unknown[]): Op {
-  const numeric = (op as Op).map((c) =>
-    typeof c === 'object' && c !== null && typeof (c as { d: unknown }).d === 'string'
-      ? { d: countCodePoints((c as unknown as { d: string }).d) }
-      : c,
-  );
-  return textType.normalize(numeric) as Op;
+  const copied = (op as Op).map((c) => {
+    if (typeof c !== 'object' || c === null) return c;
+    const d = (c as { d: unknown }).d;
+    return { d: typeof d === 'string' ? countCodePoints(d) : (d as number) };
+  });
+  return textType.normalize(copied) as Op;
 }
 
 /** `op` rewritten to apply after `other`; side `left` puts op's insert first on a tie. */
@@ -80,6 +84,45 @@ export function fromClientOp(op: ClientOpBody): Op {
     case 'compound':
       return normalize(op.components);
   }
+}
+
+/**
+ * Splits `op` into ops that each insert at most `max` code points and, applied in order, do
+ * what `op` does (a paste larger than the server's `maxOpChars` goes out in several ops).
+ * The first op keeps every skip and delete plus as much inserted text as fits; the rest of the
+ * inserted text follows in order, left to right, each at the position where it belongs once
+ * the earlier pieces are in.
+ */
+export function splitByInsertSize(op: Op, max: number): Op[] {
+  if (insertedChars(op) <= max) return [op];
+  const first: Op = [];
+  /** Text still to insert, at a position of the document after `first`. */
+  const deferred: { at: number; text: string }[] = [];
+  let budget = max;
+  let post = 0; // position in the document after `first`
+  for (const c of op) {
+    if (typeof c === 'number') {
+      first.push(c);
+      post += c;
+    } else if (typeof c === 'object') {
+      first.push(c);
+    } else {
+      const chars = [...c];
+      const now = chars.slice(0, budget).join('');
+      budget -= Math.min(budget, chars.length);
+      if (now) first.push(now);
+      post += countCodePoints(now);
+      const later = chars.slice(countCodePoints(now));
+      for (let i = 0; i < later.length; i += max) deferred.push({ at: post, text: later.slice(i, i + max).join('') });
+    }
+  }
+  const out = [normalize(first)].filter((o) => !isNoop(o));
+  let shift = 0; // code points inserted by earlier deferred pieces, all at or before this one
+  for (const d of deferred) {
+    out.push(normalize([d.at + shift, d.text]));
+    shift += countCodePoints(d.text);
+  }
+  return out;
 }
 
 /**

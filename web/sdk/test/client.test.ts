@@ -152,6 +152,20 @@ describe('DocClient', () => {
     expect(server.duplicates).toBe(1);
   });
 
+  it('splits a paste larger than maxOpChars into ops within the limit', async () => {
+    const server = new FakeServer();
+    server.roles.set('ann', 'write');
+    server.maxOpChars = 4;
+    server.text = '[]';
+    const a = makeClient(server, 'ann');
+    await settle(server, [a]);
+    a.applyLocal([1, 'abc😀efghij']);
+    await settle(server, [a]);
+    expect(server.text).toBe('[abc😀efghij]');
+    expect(a.text.toString()).toBe(server.text);
+    expect(server.log.length).toBeGreaterThanOrEqual(3);
+  });
+
   it('keeps offline edits and sends them on reconnect', async () => {
     const server = new FakeServer();
     server.roles.set('ann', 'write');

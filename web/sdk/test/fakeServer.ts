@@ -5,6 +5,7 @@
  * inject faults: dropped connections, lost acks, a pruned log, revoked access.
  */
 import { fromClientOp, transform, applyToString } from '../src/index.js';
+import { insertedChars } from '../src/ot.js';
 import type { ClientMessage, ClientOp, OpEntry, Role, ServerMessage } from '../src/protocol.js';
 import type { SocketFactory, SocketLike } from '../src/socket.js';
 
@@ -61,6 +62,8 @@ export class FakeServer {
   duplicates = 0;
   /** Apply the next N submits, then drop the connection instead of acknowledging. */
   loseAcks = 0;
+  /** Announced in `joined`, and enforced on submits. */
+  maxOpChars = 1 << 20;
   /** Answer the next submits with these errors, one each (e.g. resync_required, bad_op). */
   refuse: ('resync_required' | 'bad_op')[] = [];
   private pendingTasks = 0;
@@ -121,7 +124,7 @@ export class FakeServer {
           userId,
           username: userId,
           role,
-          limits: { maxFrameBytes: 1 << 22, maxOpChars: 1 << 20, maxDocumentChars: 1 << 24 },
+          limits: { maxFrameBytes: 1 << 22, maxOpChars: this.maxOpChars, maxDocumentChars: 1 << 24 },
         });
         const since = msg.since;
         if (since && since.seq >= this.horizon && since.seq <= this.log.length) {
@@ -181,6 +184,7 @@ export class FakeServer {
     if (cop.baseVersion < this.horizon) return err('resync_required', 'base below horizon');
     if (cop.baseVersion > this.version) return err('bad_op', 'base in the future');
     let op = fromClientOp(cop);
+    if (insertedChars(op) > this.maxOpChars) return err('bad_op', 'too many inserted characters');
     for (const e of this.log.slice(cop.baseVersion)) op = transform(op, e.op, 'left');
     try {
       this.text = applyToString(this.text, op);
