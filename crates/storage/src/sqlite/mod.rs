@@ -6,9 +6,12 @@
 //! - Every write goes through ONE writer thread with group commit
 //!   ([`writer`]); reads use a small pool of read-only connections
 //!   ([`readers`]) that WAL lets run while the writer commits.
+//! - WAL checkpoints run on a background thread ([`checkpointer`]), never
+//!   inside a group commit.
 //! - Migrations ([`schema`]) run in `open` before anything else.
 
 mod accounts;
+mod checkpointer;
 mod errors;
 mod oplog;
 mod readers;
@@ -45,6 +48,9 @@ pub struct SqliteOptions {
     /// How long a connection waits for a lock held by another process
     /// before failing with `Unavailable`.
     pub busy_timeout: Duration,
+    /// How often the background thread checkpoints the WAL into the database
+    /// file (commits never do it themselves).
+    pub checkpoint_interval: Duration,
 }
 
 impl Default for SqliteOptions {
@@ -54,6 +60,7 @@ impl Default for SqliteOptions {
             max_group_requests: 2048,
             read_connections: 4,
             busy_timeout: Duration::from_secs(5),
+            checkpoint_interval: Duration::from_millis(200),
         }
     }
 }
@@ -61,6 +68,7 @@ impl Default for SqliteOptions {
 /// [`Store`] on an embedded SQLite database. Cheap to share behind an `Arc`.
 pub struct SqliteStore {
     writer: WriterHandle,
+    _checkpointer: checkpointer::CheckpointerHandle,
     readers: Arc<ReadPool>,
     path: PathBuf,
 }
@@ -88,10 +96,14 @@ impl SqliteStore {
             "PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
              PRAGMA temp_store = MEMORY;
-             PRAGMA cache_size = -65536;",
+             PRAGMA cache_size = -65536;
+             PRAGMA wal_autocheckpoint = 0;
+             PRAGMA journal_size_limit = 67108864;",
         )?;
         conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn)?;
+        let checkpointer =
+            checkpointer::spawn(&path, options.checkpoint_interval, options.busy_timeout)?;
         let writer =
             WriterHandle::spawn(conn, options.write_queue_bound, options.max_group_requests)?;
         let readers = Arc::new(ReadPool::new(
@@ -101,6 +113,7 @@ impl SqliteStore {
         ));
         Ok(Self {
             writer,
+            _checkpointer: checkpointer,
             readers,
             path,
         })

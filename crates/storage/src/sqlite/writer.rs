@@ -119,7 +119,13 @@ fn writer_loop(conn: Connection, mut rx: mpsc::Receiver<Box<dyn WriteJob>>, max_
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         let outcome = commit_group(&conn, &mut group);
+        tracing::debug!(
+            requests = group.len(),
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "SQLite group commit"
+        );
         if let Err(e) = &outcome {
             tracing::error!(error = %e, requests = group.len(), "SQLite group commit failed");
         }
