@@ -14,6 +14,7 @@
 
 mod acl;
 mod pipeline;
+mod rebase;
 mod sessions;
 mod snapshots;
 pub(crate) mod state;
@@ -296,16 +297,10 @@ impl Owner {
                 Wake::Command(None) => Exit::Stop(CloseReason::ShuttingDown, shutting_down()),
                 Wake::Command(Some(cmd)) => {
                     self.last_activity = Instant::now();
-                    let mut exit = self.handle(cmd).await;
-                    // Take what else is already queued before committing, so
-                    // it joins the same batch.
-                    let mut budget = self.hub.config.max_commit_batch;
-                    while matches!(exit, Exit::Continue) && budget > 0 && self.accepting() {
-                        let Ok(cmd) = rx.try_recv() else { break };
-                        exit = self.handle(cmd).await;
-                        budget -= 1;
+                    match self.handle(cmd).await {
+                        Exit::Continue => self.gather(rx).await,
+                        stop => stop,
                     }
-                    exit
                 }
                 Wake::Tick => {
                     self.sessions.reap_closed();
@@ -327,6 +322,31 @@ impl Owner {
                 return;
             }
         }
+    }
+
+    /// Takes what else is queued before a commit starts, so it joins the
+    /// same batch. When no commit is running, yields once first: submitters
+    /// woken by the previous batch's acks get to queue their next ops, which
+    /// then share one commit instead of trickling into many.
+    async fn gather(&mut self, rx: &mut mpsc::Receiver<Command>) -> Exit {
+        let mut budget = self.hub.config.max_commit_batch;
+        let mut yielded = self.commit_task.is_some();
+        while budget > 0 && self.accepting() {
+            let cmd = match rx.try_recv() {
+                Ok(cmd) => cmd,
+                Err(_) if !yielded => {
+                    yielded = true;
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                Err(_) => break,
+            };
+            if let stop @ Exit::Stop(..) = self.handle(cmd).await {
+                return stop;
+            }
+            budget -= 1;
+        }
+        Exit::Continue
     }
 
     fn accepting(&self) -> bool {

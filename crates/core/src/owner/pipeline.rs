@@ -27,12 +27,13 @@
 //! `snapshots`), so no op is ever checked against a registry that is already
 //! smaller than the horizon says.
 
+use super::rebase::Rebasing;
 use super::state::{DocState, seq_at};
 use crate::error::{BadOp, CoreError};
 use crate::events::{CommittedOp, SessionId, entry_json};
 use quire_engine::client_op::ClientOp;
 use quire_engine::limits::Limits;
-use quire_engine::op::{Side, TextOp};
+use quire_engine::op::TextOp;
 use quire_engine::{DocumentId, UserId};
 use quire_storage::{LoggedOp, RegisteredOp, Role, Store};
 use std::sync::Arc;
@@ -158,7 +159,8 @@ impl Pipeline<'_> {
     }
 
     /// `op` (made against the state after seq `base`) transformed over every
-    /// op applied since, with side left (the incoming op's insert first).
+    /// op applied since, with side left (the incoming op's insert first),
+    /// oldest first (see `rebase`).
     async fn rebase(
         &self,
         state: &DocState,
@@ -169,7 +171,7 @@ impl Pipeline<'_> {
             return Ok(op);
         }
         let floor = state.window.floor();
-        let mut op = op;
+        let mut op = Rebasing::new(op);
         if base < floor {
             // Beyond the window: the stored log (durable, since the window
             // only evicts durable ops) covers (base, floor].
@@ -190,7 +192,7 @@ impl Pipeline<'_> {
                 let other: TextOp = serde_json::from_str(&logged.op_json).map_err(|e| {
                     CoreError::Internal(format!("stored op {:?} is not an op: {e}", logged.seq))
                 })?;
-                op = op.transform(&other, Side::Left);
+                op.over(&other);
             }
             if expected != floor {
                 return Err(CoreError::ResyncRequired);
@@ -201,8 +203,8 @@ impl Pipeline<'_> {
             .ops_after(base.max(floor))
             .ok_or_else(|| CoreError::Internal("window does not cover its floor".into()))?;
         for other in recent {
-            op = op.transform(&other.op, Side::Left);
+            op.over(&other.op);
         }
-        Ok(op)
+        Ok(op.finish())
     }
 }
