@@ -3,6 +3,7 @@
 # Everything here talks to 127.0.0.1 only.
 
 set -euo pipefail
+export RUST_BACKTRACE=0  # a failed run prints its error, not a stack
 
 BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 QUIRE="${QUIRE:-$BENCH_ROOT/target/release/quire}"

@@ -465,7 +465,9 @@ impl Target for Quire {
         if !newer.is_empty() {
             return Err(LoadError::Protocol(format!(
                 "document still changing while reading its final state: snapshot at version \
-                 {version}, then ops producing versions {newer:?}"
+                 {version}, then {} newer ops up to version {}",
+                newer.len(),
+                newer.iter().max().copied().unwrap_or(version)
             )));
         }
         Ok((text, version))
