@@ -33,8 +33,12 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let report = runtime.block_on(async {
-        let store = quire_storage::open(&target).await.context("cannot open the store")?;
-        quire_core::verify::verify_store(&*store).await.context("cannot read the store")
+        let store = quire_storage::open(&target)
+            .await
+            .context("cannot open the store")?;
+        quire_core::verify::verify_store(&*store)
+            .await
+            .context("cannot read the store")
     })?;
 
     for d in &report.documents {
@@ -49,7 +53,11 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
             d.snapshots_before_log,
             d.version.0,
             d.content_chars,
-            if d.corruptions.is_empty() { "ok" } else { "CORRUPT" },
+            if d.corruptions.is_empty() {
+                "ok"
+            } else {
+                "CORRUPT"
+            },
         );
     }
     println!(
