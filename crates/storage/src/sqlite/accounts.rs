@@ -66,24 +66,29 @@ pub(crate) fn search_users(
     limit: u32,
 ) -> StoreResult<Vec<UserRecord>> {
     // Lower bound: strictly after the cursor if it is past the prefix start.
-    let (lower_op, lower) = match after {
-        Some(a) if a >= prefix => (">", a.to_owned()),
-        _ => (">=", prefix.to_owned()),
+    let (after_cursor, lower) = match after {
+        Some(a) if a >= prefix => (true, a.to_owned()),
+        _ => (false, prefix.to_owned()),
     };
     let upper = prefix_upper_bound(prefix);
-    let upper_clause = if upper.is_some() {
+    let mut stmt = conn.prepare_cached(&search_users_sql(after_cursor, upper.is_some()))?;
+    let rows = stmt.query(params![lower, i64::from(limit), upper])?;
+    rows::collect(rows, |r| rows::user(r, 0))
+}
+
+/// `?1` lower bound (exclusive after a cursor), `?2` limit, `?3` upper bound.
+fn search_users_sql(after_cursor: bool, bounded: bool) -> String {
+    let lower_op = if after_cursor { ">" } else { ">=" };
+    let upper_clause = if bounded {
         "AND u.username_lower < ?3"
     } else {
         "AND ?3 IS NULL"
     };
-    let sql = format!(
+    format!(
         "SELECT {USER_COLUMNS} FROM users u
          WHERE u.username_lower {lower_op} ?1 {upper_clause}
          ORDER BY u.username_lower LIMIT ?2"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query(params![lower, i64::from(limit), upper])?;
-    rows::collect(rows, |r| rows::user(r, 0))
+    )
 }
 
 pub(crate) fn create_document(conn: &Connection, new: NewDocument) -> StoreResult<DocumentRecord> {
@@ -122,17 +127,7 @@ pub(crate) fn documents_for_user(
     after: Option<DocumentCursor>,
     limit: u32,
 ) -> StoreResult<Vec<(DocumentRecord, Role)>> {
-    let cursor_clause = if after.is_some() {
-        "AND (a.doc_created_at_ms, a.document) < (?3, ?4)"
-    } else {
-        "AND ?3 IS NULL AND ?4 IS NULL"
-    };
-    let sql = format!(
-        "SELECT {DOCUMENT_COLUMNS}, a.role FROM access a JOIN documents d ON d.id = a.document
-         WHERE a.user_id = ?1 {cursor_clause}
-         ORDER BY a.doc_created_at_ms DESC, a.document DESC LIMIT ?2"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut stmt = conn.prepare_cached(&documents_for_user_sql(after.is_some()))?;
     let rows = stmt.query(params![
         user.0,
         i64::from(limit),
@@ -145,6 +140,48 @@ pub(crate) fn documents_for_user(
             role_from_db(&r.get::<_, String>(5)?)?,
         ))
     })
+}
+
+/// `?1` user, `?2` limit, `?3`/`?4` cursor (created_at_ms, id).
+fn documents_for_user_sql(after_cursor: bool) -> String {
+    let cursor_clause = if after_cursor {
+        "AND (a.doc_created_at_ms, a.document) < (?3, ?4)"
+    } else {
+        "AND ?3 IS NULL AND ?4 IS NULL"
+    };
+    format!(
+        "SELECT {DOCUMENT_COLUMNS}, a.role FROM access a JOIN documents d ON d.id = a.document
+         WHERE a.user_id = ?1 {cursor_clause}
+         ORDER BY a.doc_created_at_ms DESC, a.document DESC LIMIT ?2"
+    )
+}
+
+/// SQLite's plan for every variant of the two listing queries, as
+/// `(query, plan)` lines: they must be index range scans with no sort.
+pub(crate) fn listing_query_plans(conn: &Connection) -> StoreResult<Vec<(String, String)>> {
+    let mut variants = Vec::new();
+    for cursor in [false, true] {
+        variants.push((
+            format!("documents_for_user(cursor: {cursor})"),
+            documents_for_user_sql(cursor),
+        ));
+        for bounded in [false, true] {
+            variants.push((
+                format!("search_users(cursor: {cursor}, bounded: {bounded})"),
+                search_users_sql(cursor, bounded),
+            ));
+        }
+    }
+    let mut plans = Vec::new();
+    for (name, sql) in variants {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let zeros = vec![0i64; stmt.parameter_count()];
+        let steps = rows::collect(stmt.query(rusqlite::params_from_iter(zeros))?, |r| {
+            Ok(r.get::<_, String>(3)?)
+        })?;
+        plans.push((name, steps.join("; ")));
+    }
+    Ok(plans)
 }
 
 pub(crate) fn rename_document(
@@ -243,4 +280,30 @@ pub(crate) fn collaborators(
     rows::collect(rows, |r| {
         Ok((rows::user(r, 0)?, role_from_db(&r.get::<_, String>(4)?)?))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listings_are_index_range_scans_without_sorting() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("plans.db")).unwrap();
+        super::super::schema::migrate(&mut conn).unwrap();
+        let plans = listing_query_plans(&conn).unwrap();
+        assert_eq!(plans.len(), 6);
+        for (name, plan) in plans {
+            assert!(
+                !plan.contains("TEMP B-TREE") && !plan.contains("SCAN"),
+                "{name}: {plan}"
+            );
+            let index = if name.starts_with("documents") {
+                "USING INDEX access_by_user (user_id=?"
+            } else {
+                "USING INDEX sqlite_autoindex_users_2 (username_lower>"
+            };
+            assert!(plan.contains(index), "{name}: {plan}");
+        }
+    }
 }

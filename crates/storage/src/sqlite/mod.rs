@@ -119,6 +119,12 @@ impl SqliteStore {
         })
     }
 
+    /// SQLite's query plans for the listing queries (`documents_for_user`,
+    /// `search_users`), for benchmarks and diagnostics: `(query, plan)`.
+    pub async fn listing_query_plans(&self) -> StoreResult<Vec<(String, String)>> {
+        self.readers.read(accounts::listing_query_plans).await
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
