@@ -5,6 +5,8 @@
 mod common;
 mod gateway_support;
 
+use std::time::Duration;
+
 use gateway_support::*;
 use serde_json::json;
 
@@ -153,4 +155,47 @@ async fn stale_ops_are_transformed_and_ping_is_answered() {
         a.recv_type("pong").await,
         json!({"type": "pong", "nonce": "n-1"})
     );
+}
+
+#[tokio::test]
+async fn a_joiner_whose_buffer_overflows_is_told_to_resync_and_can_rejoin() {
+    let core = quire_core::CoreConfig {
+        join_buffer_ops: 3,
+        ..Default::default()
+    };
+    let server = start_with(core, Default::default()).await;
+    let owner = server.signup("ada").await;
+    let doc = server.create_doc(&owner, "d").await;
+    let (mut writer, _) = RawWs::join_live(&server, &owner, &doc).await;
+    let (mut slow, _) = RawWs::join(&server, &owner, &doc, None).await;
+    assert_eq!(slow.recv_type("snapshot").await["seq"], 0);
+    // Four ops while the joiner has not acknowledged its snapshot: one too many.
+    for i in 0..4u64 {
+        writer
+            .send(insert_frame(&owner, &format!("w{i}"), i, 0, "x"))
+            .await;
+        writer.recv_type("ack").await;
+    }
+    let error = slow.recv_type("error").await;
+    assert_eq!(
+        (error["code"].as_str(), error["fatal"].as_bool()),
+        (Some("resync_required"), Some(true)),
+        "{error}"
+    );
+    slow.expect_closed(Duration::from_secs(2)).await;
+
+    // Rejoining from its last state catches up.
+    let (mut again, _) = RawWs::join(&server, &owner, &doc, Some((0, 0))).await;
+    let first = again.recv().await;
+    let seqs: Vec<u64> = match first["type"].as_str() {
+        Some("catchUp") => first["ops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["seq"].as_u64().unwrap())
+            .collect(),
+        _ => panic!("expected catchUp, got {first}"),
+    };
+    assert_eq!(seqs, [1, 2, 3, 4]);
+    assert_eq!(again.recv_type("live").await["seq"], 4);
 }
