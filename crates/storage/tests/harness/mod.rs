@@ -60,6 +60,14 @@ impl Db {
         }
     }
 
+    /// What `quire_storage::open` takes to reach this data (a directory or a URL).
+    pub fn target(&self) -> String {
+        match &self.place {
+            Place::Sqlite(dir) => dir.path().to_str().unwrap().to_owned(),
+            Place::Postgres(url) => url.clone(),
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.place, Place::Postgres(_))
     }
