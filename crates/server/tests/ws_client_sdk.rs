@@ -1,0 +1,92 @@
+//! The Rust SDK against the real server in the cases the chaos test does not
+//! reach: a reader's refused edit is undone locally, and a revoked client
+//! stops with the server's reason instead of reconnecting forever.
+
+mod common;
+mod gateway_support;
+
+use std::time::Duration;
+
+use gateway_support::*;
+use quire_client::{ClientError, ClientEvent, Status};
+use quire_protocol::ErrorCode;
+use reqwest::Method;
+
+#[tokio::test]
+async fn a_readers_edit_is_refused_and_undone_locally() {
+    let server = start().await;
+    let owner = server.signup("owner").await;
+    let reader = server.signup("reader").await;
+    let doc = server.create_doc(&owner, "d").await;
+    server.share(&owner, &doc, &reader, "read").await;
+    let w = client(&server, &owner, &doc);
+    w.wait_live().await.unwrap();
+    w.insert(0, "shared").unwrap();
+    w.wait_synced().await.unwrap();
+
+    let r = client(&server, &reader, &doc);
+    let mut events = r.subscribe();
+    r.wait_live().await.unwrap();
+    r.progress().wait_for(|p| p.version.0 == 1).await.unwrap();
+    r.insert(6, "!").unwrap();
+    assert_eq!(r.text(), "shared!");
+    let refused = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(ClientEvent::Error(e)) = events.recv().await {
+                return e;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(refused.code, ErrorCode::Forbidden);
+    r.wait_synced().await.unwrap();
+    assert_eq!(r.text(), "shared", "the refused edit is undone");
+    assert_eq!(server_text(&server, &doc).await, "shared");
+}
+
+#[tokio::test]
+async fn a_revoked_client_stops_with_the_reason() {
+    let server = start().await;
+    let owner = server.signup("owner").await;
+    let writer = server.signup("writer").await;
+    let doc = server.create_doc(&owner, "d").await;
+    server.share(&owner, &doc, &writer, "write").await;
+    let c = client(&server, &writer, &doc);
+    c.wait_live().await.unwrap();
+    c.insert(0, "x").unwrap();
+    c.wait_synced().await.unwrap();
+    let reply = server
+        .call(
+            Method::DELETE,
+            &format!("/api/documents/{doc}/collaborators/{}", writer.id),
+            Some(&owner.token),
+            None,
+        )
+        .await;
+    assert!(reply.status < 300);
+    let mut progress = c.progress();
+    let closed = tokio::time::timeout(
+        Duration::from_secs(5),
+        progress.wait_for(|p| matches!(p.status, Status::Closed(_))),
+    )
+    .await
+    .expect("the client stops")
+    .unwrap()
+    .clone();
+    let Status::Closed(Some(reason)) = closed.status else {
+        panic!("closed without a reason: {closed:?}")
+    };
+    assert_eq!((reason.code, reason.fatal), (ErrorCode::Forbidden, true));
+    assert!(matches!(
+        c.wait_synced().await,
+        Err(ClientError::Closed(Some(_)))
+    ));
+    let connections = c.progress().borrow().connections;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        c.progress().borrow().connections,
+        connections,
+        "no reconnect attempts"
+    );
+}
