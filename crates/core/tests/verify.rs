@@ -30,8 +30,9 @@ async fn history(store: &std::sync::Arc<dyn Store>) -> (DocumentId, DocumentAudi
     for _ in 0..300 {
         let audit = store.audit_document(doc).await.unwrap();
         if audit.pruned_through.0 >= 10 && audit.snapshots.iter().any(|s| s.seq.0 == 30) {
+            // Shutdown waits for a prune that may still be running.
             hub.shutdown().await;
-            return (doc, audit);
+            return (doc, store.audit_document(doc).await.unwrap());
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

@@ -510,17 +510,14 @@ impl Owner {
     // ---- submitting -----------------------------------------------------
 
     async fn submit(&mut self, origin: Origin, op: ClientOp) {
-        let (user, origin_session, reply) = match origin {
+        // The authenticated user is the session's, never what the op claims.
+        let (user, origin_session, to) = match origin {
             Origin::Session(id) => match self.sessions.get(id) {
-                Some(slot) => (slot.user, Some(id), None),
+                Some(slot) => (slot.user, Some(id), AnswerTo::Session(id)),
                 // The session left; nobody awaits the answer.
                 None => return,
             },
-            Origin::Detached { user, reply } => (user, None, Some(reply)),
-        };
-        let to = match reply {
-            Some(reply) => AnswerTo::Detached(reply),
-            None => AnswerTo::Session(origin_session.expect("session origin")),
+            Origin::Detached { user, reply } => (user, None, AnswerTo::Detached(reply)),
         };
         let role = match self.acl.role(&*self.hub.store, self.doc, user).await {
             Ok(role) => role,

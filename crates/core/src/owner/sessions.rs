@@ -303,50 +303,44 @@ enum Greeted {
 }
 
 fn greet_if_durable(slot: &mut Slot, durable: SeqId) -> Greeted {
-    let Phase::Awaiting { at, .. } = &slot.phase else {
-        return Greeted::No;
-    };
-    let at = *at;
-    if at > durable {
-        return Greeted::No;
+    match &slot.phase {
+        Phase::Awaiting { at, .. } if *at <= durable => {}
+        _ => return Greeted::No,
     }
-    let Phase::Awaiting { greeting, .. } =
-        std::mem::replace(&mut slot.phase, Phase::Live { after: at })
-    else {
-        unreachable!("matched above")
+    let placeholder = Phase::Live { after: SeqId(0) };
+    let Phase::Awaiting { at, greeting } = std::mem::replace(&mut slot.phase, placeholder) else {
+        return Greeted::No;
     };
-    let ok = match greeting {
+    match greeting {
         Greeting::Snapshot { content, version } => {
             slot.phase = Phase::Buffering {
                 at,
                 buffer: Vec::new(),
             };
-            deliver(
-                slot,
-                SessionEvent::Snapshot {
-                    content,
-                    version,
-                    seq: at,
-                },
-                Importance::Essential,
-            )
+            let snapshot = SessionEvent::Snapshot {
+                content,
+                version,
+                seq: at,
+            };
+            match deliver(slot, snapshot, Importance::Essential) {
+                true => Greeted::Buffering,
+                false => Greeted::Closed,
+            }
         }
         Greeting::CatchUp { ops, version } => {
-            deliver(
-                slot,
-                SessionEvent::CatchUp {
-                    ops,
-                    version,
-                    seq: at,
-                },
-                Importance::Essential,
-            ) && deliver(slot, SessionEvent::Live { seq: at }, Importance::Essential)
+            slot.phase = Phase::Live { after: at };
+            let catch_up = SessionEvent::CatchUp {
+                ops,
+                version,
+                seq: at,
+            };
+            match deliver(slot, catch_up, Importance::Essential)
+                && deliver(slot, SessionEvent::Live { seq: at }, Importance::Essential)
+            {
+                true => Greeted::Live,
+                false => Greeted::Closed,
+            }
         }
-    };
-    match (ok, &slot.phase) {
-        (false, _) => Greeted::Closed,
-        (true, Phase::Live { .. }) => Greeted::Live,
-        (true, _) => Greeted::Buffering,
     }
 }
 
