@@ -63,6 +63,25 @@ async fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64() - load_users_s
     );
 
+    // The storage calls alone, to show where the server time goes.
+    let mut rng = fastrand::Rng::with_seed(9);
+    let mut times = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let user = user_ids[rng.usize(..user_ids.len())];
+        let t0 = Instant::now();
+        store.documents_for_user(user, None, 51).await?;
+        times.push(t0.elapsed());
+    }
+    report("store.documents_for_user(limit 51)", users, docs, &times);
+    times.clear();
+    for _ in 0..samples {
+        let user = user_ids[rng.usize(..user_ids.len())];
+        let t0 = Instant::now();
+        store.user_by_id(user).await?;
+        times.push(t0.elapsed());
+    }
+    report("store.user_by_id", users, docs, &times);
+
     let secret = JwtSecret::random()?;
     let state = AppState::new(store, ServerConfig::default(), &secret)?;
     let tokens: Vec<String> = user_ids
@@ -182,7 +201,7 @@ fn report(endpoint: &str, users: usize, docs: usize, times: &[Duration]) {
     us.sort_by(f64::total_cmp);
     let pct = |p: f64| us[((us.len() as f64 - 1.0) * p).round() as usize];
     println!(
-        "{{\"bench\":\"api\",\"endpoint\":\"{endpoint}\",\"users\":{users},\"documents\":{docs},\"samples\":{},\"p50_us\":{:.0},\"p90_us\":{:.0},\"p99_us\":{:.0},\"max_us\":{:.0}}}",
+        "{{\"bench\":\"api\",\"measured\":\"{endpoint}\",\"users\":{users},\"documents\":{docs},\"samples\":{},\"p50_us\":{:.0},\"p90_us\":{:.0},\"p99_us\":{:.0},\"max_us\":{:.0}}}",
         us.len(),
         pct(0.50),
         pct(0.90),

@@ -35,8 +35,17 @@ impl AccessNotifier for NoopAccessNotifier {
     async fn document_deleted(&self, _doc: DocumentId) {}
 }
 
+/// The caller's role on `doc`; 404 without any (strangers cannot tell a
+/// document they may not see from one that does not exist).
+pub async fn visible_role(store: &dyn Store, doc: DocumentId, user: UserId) -> ApiResult<Role> {
+    store
+        .role(doc, user)
+        .await?
+        .ok_or(ApiError::NotFound("no such document"))
+}
+
 /// The caller's role on `doc` if it is at least `needed`: 404 without any
-/// role, 403 (with `forbidden`) with too low a role.
+/// role, 403 (saying `forbidden`) with too low a role.
 pub async fn require_role(
     store: &dyn Store,
     doc: DocumentId,
@@ -44,9 +53,9 @@ pub async fn require_role(
     needed: Role,
     forbidden: &'static str,
 ) -> ApiResult<Role> {
-    match store.role(doc, user).await? {
-        None => Err(ApiError::NotFound("no such document")),
-        Some(role) if role < needed => Err(ApiError::Forbidden(forbidden)),
-        Some(role) => Ok(role),
+    let role = visible_role(store, doc, user).await?;
+    if role < needed {
+        return Err(ApiError::Forbidden(forbidden));
     }
+    Ok(role)
 }

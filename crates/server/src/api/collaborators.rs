@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::views::{Collaborator, GrantRole};
-use crate::access::require_role;
+use crate::access::{require_role, visible_role};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorBody, Invalid, not_found_as};
 use crate::extract::{ApiJson, ApiPath};
@@ -64,7 +64,7 @@ async fn list_collaborators(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<CollaboratorList>> {
     let id = DocumentId(id);
-    require_role(&*state.store, id, user.id, Role::Read, "").await?;
+    visible_role(&*state.store, id, user.id).await?;
     let rows = state.store.collaborators(id).await?;
     Ok(Json(CollaboratorList {
         collaborators: rows.iter().map(|(u, r)| Collaborator::new(u, *r)).collect(),

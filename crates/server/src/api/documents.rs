@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::views::DocumentView;
-use crate::access::require_role;
+use crate::access::{require_role, visible_role};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorBody, not_found_as};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -144,7 +144,7 @@ async fn get_document(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<DocumentView>> {
     let id = DocumentId(id);
-    let role = require_role(&*state.store, id, user.id, Role::Read, "").await?;
+    let role = visible_role(&*state.store, id, user.id).await?;
     Ok(Json(view(&state, id, role).await?))
 }
 
