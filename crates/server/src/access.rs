@@ -25,16 +25,6 @@ pub trait AccessNotifier: Send + Sync + 'static {
     async fn document_deleted(&self, doc: DocumentId);
 }
 
-/// The notifier used when no realtime layer is attached.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct NoopAccessNotifier;
-
-#[async_trait]
-impl AccessNotifier for NoopAccessNotifier {
-    async fn access_changed(&self, _doc: DocumentId, _user: UserId, _role: Option<Role>) {}
-    async fn document_deleted(&self, _doc: DocumentId) {}
-}
-
 /// The caller's role on `doc`; 404 without any (strangers cannot tell a
 /// document they may not see from one that does not exist).
 pub async fn visible_role(store: &dyn Store, doc: DocumentId, user: UserId) -> ApiResult<Role> {
