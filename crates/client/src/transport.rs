@@ -16,6 +16,11 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 /// Frames buffered in each direction of one connection.
 pub const CONNECTION_QUEUE_FRAMES: usize = 1024;
 
+/// Initial socket read buffer. The WebSocket layer zero-fills its read
+/// buffer before every read, so its 128 KiB default costs a large memset per
+/// small frame; the buffer still grows for large frames.
+pub const SOCKET_READ_BUFFER_BYTES: usize = 8 * 1024;
+
 /// Why a connection could not be opened.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("cannot connect: {0}")]
@@ -57,6 +62,7 @@ impl WsConnector {
 impl Connector for WsConnector {
     async fn connect(&self) -> Result<Connection, TransportError> {
         let config = WebSocketConfig::default()
+            .read_buffer_size(SOCKET_READ_BUFFER_BYTES)
             .max_message_size(Some(self.max_frame_bytes))
             .max_frame_size(Some(self.max_frame_bytes));
         let (ws, _) = tokio_tungstenite::connect_async_with_config(&self.url, Some(config), true)

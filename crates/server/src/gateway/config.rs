@@ -26,6 +26,10 @@ pub struct GatewayConfig {
     pub max_ops_per_frame: usize,
     /// Most session events turned into frames per wakeup before yielding.
     pub max_events_per_wakeup: usize,
+    /// Initial read buffer per socket. The WebSocket layer zero-fills its
+    /// read buffer before every read, so a large one (its default is 128 KiB)
+    /// costs a 128 KiB memset per small frame; it grows for large frames.
+    pub socket_read_buffer_bytes: usize,
 }
 
 impl Default for GatewayConfig {
@@ -40,6 +44,7 @@ impl Default for GatewayConfig {
             rate_limit_burst: 4_000,
             max_ops_per_frame: 512,
             max_events_per_wakeup: 1_024,
+            socket_read_buffer_bytes: 8 * 1024,
         }
     }
 }

@@ -35,5 +35,6 @@ pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Res
     let limit = state.gateway.socket_message_limit();
     ws.max_message_size(limit)
         .max_frame_size(limit)
+        .read_buffer_size(state.gateway.socket_read_buffer_bytes)
         .on_upgrade(move |socket| connection::serve(socket, state))
 }
