@@ -78,15 +78,17 @@ async fn requests_racing_with_unloads_are_never_lost() {
         let hub = hub(&b.store, config);
         let mut unloads_seen = 0;
         for v in 0..150u64 {
+            // Owners check for idleness every 10 ms: pauses of 0-12 ms make
+            // requests land before, during and after unloads.
+            tokio::time::sleep(Duration::from_millis(v % 13)).await;
+            if hub.open_documents() == 0 {
+                unloads_seen += 1;
+            }
             let ack = hub
                 .submit_detached(doc, owner, insert(owner, &format!("r{v}"), v, 0, "."))
                 .await
                 .unwrap_or_else(|e| panic!("{}: op {v} failed: {e}", b.name));
             assert_eq!(ack.version.0, v + 1);
-            if hub.open_documents() == 0 {
-                unloads_seen += 1;
-            }
-            tokio::time::sleep(Duration::from_micros(500 * (v % 5))).await;
         }
         let view = hub.read(doc).await.unwrap();
         assert_eq!(view.content.len(), 150);
