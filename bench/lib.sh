@@ -80,7 +80,8 @@ rss_kib() {
   awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
 }
 
-# run_load SECONDS ARGS...: one `quire bench load` run, bounded to SECONDS + 180 s; prints its
+# run_load SECONDS ARGS...: one `quire bench load` run, bounded to SECONDS + RUN_MARGIN
+# (default 180 s, for setup, joins and settling); prints its
 # JSON line on stdout and appends it to $RESULTS_FILE. A run that fails still prints its line
 # (with converged false) when it got that far.
 run_load() {
@@ -88,7 +89,7 @@ run_load() {
   shift
   log "quire bench load --seconds $seconds $*"
   local line status=0
-  line=$(timeout $((${seconds%.*} + 180)) "$QUIRE" bench load --seconds "$seconds" "$@") || status=$?
+  line=$(timeout $((${seconds%.*} + ${RUN_MARGIN:-180})) "$QUIRE" bench load --seconds "$seconds" "$@") || status=$?
   if [ -n "$line" ]; then
     echo "$line"
     mkdir -p "$RESULTS_DIR"

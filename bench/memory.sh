@@ -13,6 +13,8 @@ QUIRE_PORT="${QUIRE_PORT:-18080}"
 RESULTS_FILE="$RESULTS_DIR/memory-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
+RUN_MARGIN="${RUN_MARGIN:-900}"
+
 build_quire
 start_quire "$QUIRE_PORT" "$BENCH_WORK/quire-data"
 sleep 1

@@ -48,7 +48,9 @@ pub async fn run<T: Target>(target: Arc<T>, config: &LoadConfig) -> Result<LoadR
     config.validate()?;
     let connections = config.connections().ok_or(ConfigError::NoClients)?;
     let writers = config.writers();
+    let setup_started = Instant::now();
     let docs = Arc::new(target.prepare(config).await?);
+    let setup_seconds = setup_started.elapsed();
     if docs.len() != config.docs {
         return Err(LoadError::Protocol(format!(
             "prepared {} documents",
@@ -115,6 +117,8 @@ pub async fn run<T: Target>(target: Arc<T>, config: &LoadConfig) -> Result<LoadR
     .await
     .map_err(|_| LoadError::Timeout("joining"))??;
 
+    let join_seconds = setup_started.elapsed() - setup_seconds;
+
     // Run, then drain.
     let start = Instant::now();
     let _ = phase_tx.send(Phase::Run { start });
@@ -158,6 +162,8 @@ pub async fn run<T: Target>(target: Arc<T>, config: &LoadConfig) -> Result<LoadR
         watchers: config.watchers,
         rate: config.rate,
         initial_chars: config.initial_chars,
+        setup_s: round_ms(setup_seconds),
+        join_s: round_ms(join_seconds),
         seconds: figures.seconds,
         ops: figures.ops,
         ops_per_s: figures.ops_per_s,
@@ -174,6 +180,11 @@ pub async fn run<T: Target>(target: Arc<T>, config: &LoadConfig) -> Result<LoadR
         first_error: figures.first_error,
         converged: converged == connections && figures.errors == 0,
     })
+}
+
+/// Seconds with millisecond precision.
+fn round_ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
 /// Every connection of the run as (client id, document index, role). Writers get ids

@@ -100,6 +100,10 @@ pub struct LoadReport {
     /// Ops/s per writer in an open-loop run; `null` for closed loop.
     pub rate: Option<f64>,
     pub initial_chars: usize,
+    /// Creating the documents (and accounts) before the run.
+    pub setup_s: f64,
+    /// Opening and joining every connection.
+    pub join_s: f64,
     /// From the first submit until every writer's last op was acknowledged.
     pub seconds: f64,
     /// Acknowledged ops.
