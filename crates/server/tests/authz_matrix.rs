@@ -139,7 +139,7 @@ fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-fn token<'a>(f: &'a Fixture, caller: Caller) -> Option<&'a str> {
+fn token(f: &Fixture, caller: Caller) -> Option<&str> {
     match caller {
         Caller::Anonymous => None,
         Caller::Stranger => Some(&f.stranger.token),
