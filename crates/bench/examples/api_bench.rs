@@ -111,6 +111,10 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     report("GET /api/users?prefix=&limit=20", users, docs, &search);
+    // Tail latencies on a shared machine mostly measure its other load.
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        eprintln!("load average (1, 5, 15 min) at the end: {}", load.trim());
+    }
     Ok(())
 }
 
