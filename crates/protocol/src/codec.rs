@@ -94,6 +94,22 @@ pub fn decode_server_frame(
     Ok(message)
 }
 
+/// Just the `type` of a frame (other fields skipped without allocating).
+#[derive(serde::Deserialize)]
+struct FrameTag<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// An `ops` frame, decoded without the enum's intermediate buffering.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpsFrame {
+    #[serde(rename = "type")]
+    _kind: serde::de::IgnoredAny,
+    ops: Vec<crate::server_msg::OpEntry>,
+}
+
 /// Serialises any message as one JSON text frame.
 pub fn encode_frame<M: Serialize>(message: &M) -> Result<String, serde_json::Error> {
     serde_json::to_string(message)

@@ -373,6 +373,28 @@ fn oversized_frames_are_refused_before_parsing_and_are_fatal() {
 }
 
 #[test]
+fn ops_frames_are_decoded_as_strictly_as_every_other_frame() {
+    for text in [
+        r#"{"type":"ops","ops":[],"extra":1}"#,
+        r#"{"type":"ops"}"#,
+        r#"{"type":"ops","ops":[{"seq":1}]}"#,
+        r#"{"type":"ops","ops":[{"seq":1,"version":1,"userId":"6f1c1a52-4a3b-4c47-9a4e-7d1f2a0b9c11","operationId":"a","op":[0]}]}"#,
+    ] {
+        assert!(
+            matches!(
+                decode_server_frame(text, MAX),
+                Err(FrameError::Malformed { .. })
+            ),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        decode_server_frame(r#"{"ops":[],"type":"ops"}"#, MAX).unwrap(),
+        ServerMessage::Ops { ops: vec![] }
+    );
+}
+
+#[test]
 fn presence_frames_need_exactly_one_of_users_and_left() {
     for text in [
         r#"{"type":"presence"}"#,
