@@ -37,8 +37,8 @@ const SETUP_CONCURRENCY: usize = 16;
 const FILL_CHUNK_CHARS: usize = 64 * 1024;
 
 /// A running Quire server.
+#[derive(Clone)]
 pub struct Quire {
-    base: String,
     ws_url: String,
     run: String,
     /// `"{run}-c"`: an operation id is this prefix, the client index, `-`, the op number.
@@ -71,7 +71,6 @@ impl Quire {
     pub fn new(url: &str) -> Result<Self, LoadError> {
         let run = ws::run_tag();
         Ok(Self {
-            base: url.trim_end_matches('/').to_owned(),
             ws_url: ws::ws_url(url, "/api/ws")?,
             op_prefix: format!("{run}-c"),
             run,
@@ -303,7 +302,8 @@ impl Target for Quire {
         let text = Arc::new(initial_text(config.initial_chars));
         let permits = Arc::new(Semaphore::new(SETUP_CONCURRENCY));
         let mut setups = JoinSet::new();
-        let this = Arc::new(Quire::new(&self.base)?);
+        // The setup tasks need their own handle on this target (same run tag, same HTTP pool).
+        let this = Arc::new(self.clone());
         for index in 0..config.docs {
             let (accounts, text, permits, this) = (
                 Arc::clone(&accounts),

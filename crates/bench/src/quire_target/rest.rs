@@ -32,7 +32,8 @@ struct DocumentView {
     id: String,
 }
 
-/// A client of one server's REST API.
+/// A client of one server's REST API (cheap to clone: the connection pool is shared).
+#[derive(Clone)]
 pub struct Rest {
     http: reqwest::Client,
     base: String,

@@ -160,7 +160,7 @@ impl Target for ShareDb {
         let (text, version) = read_until(
             &mut ws,
             "subscribing to a ShareDB document",
-            |m| Ok((m.a == "s").then(|| snapshot_of(m)).transpose()?),
+            |m| (m.a == "s").then(|| snapshot_of(m)).transpose(),
             |frame| early.push(frame.to_owned()),
         )
         .await?;
