@@ -60,7 +60,7 @@ impl ReadPool {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(self.busy_timeout)?;
-        conn.set_prepared_statement_cache_capacity(64);
+        super::tune_connection(&conn)?;
         Ok(conn)
     }
 
