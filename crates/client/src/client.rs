@@ -136,13 +136,17 @@ impl Shared {
             let state = self.state();
             (state.version(), state.seq(), state.has_unacked())
         };
-        self.progress.send_modify(|p| {
+        // Watchers wake only on a real change.
+        self.progress.send_if_modified(|p| {
+            let before = (p.version, p.seq, p.unacked);
             p.version = version;
             p.seq = seq;
             p.unacked = unacked;
+            let status_changed = status.as_ref().is_some_and(|s| *s != p.status);
             if let Some(status) = status {
                 p.status = status;
             }
+            status_changed || before != (version, seq, unacked)
         });
     }
 }
