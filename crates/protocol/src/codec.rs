@@ -95,6 +95,7 @@ pub fn decode_server_frame(
 }
 
 /// Just the `type` of a frame (other fields skipped without allocating).
+#[allow(dead_code)] // built by serde only
 #[derive(serde::Deserialize)]
 struct FrameTag<'a> {
     #[serde(rename = "type", borrow, default)]
@@ -102,6 +103,7 @@ struct FrameTag<'a> {
 }
 
 /// An `ops` frame, decoded without the enum's intermediate buffering.
+#[allow(dead_code)] // built by serde only
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OpsFrame {
