@@ -64,6 +64,8 @@ pub struct Client<T: Target> {
     next_n: u64,
     ch: char,
     stopping: bool,
+    /// This writer has told the coordinator it has no unacknowledged op left (always true
+    /// for a watcher, which is not counted).
     reported_drained: bool,
 }
 
@@ -89,7 +91,8 @@ impl<T: Target> Client<T> {
             next_n: 1,
             ch: char::from(b'a' + (id % 26) as u8),
             stopping: false,
-            reported_drained: false,
+            // Only writers take part in the drain; a watcher has nothing to drain.
+            reported_drained: role == Role::Watcher,
         };
         for frame in &joined.early {
             client.on_frame(frame)?;
