@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test test-rust test-web test-e2e web deps-web build-release
+.PHONY: run test test-rust test-web test-e2e web deps-web
 
 # Build the web app and the server, then serve both on http://127.0.0.1:8080
 # with an embedded SQLite database in ./quire-data.
