@@ -100,9 +100,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// The role `user` holds on `doc`, if any (the owner holds `Role::Owner`).
     async fn role(&self, doc: DocumentId, user: UserId) -> StoreResult<Option<Role>>;
-    /// Inserts or updates a `Read`/`Write` rule. Never used for `Owner`.
+    /// Inserts or updates a `Read`/`Write` rule. `Conflict` for `Role::Owner`
+    /// or when `user` is the owner (the owner's rule never changes);
+    /// `NotFound` if the document or the user does not exist.
     async fn set_role(&self, doc: DocumentId, user: UserId, role: Role) -> StoreResult<()>;
-    /// Removes a rule; `NotFound` if there was none.
+    /// Removes a rule; `NotFound` if there was none, `Conflict` for the owner's.
     async fn revoke(&self, doc: DocumentId, user: UserId) -> StoreResult<()>;
     /// Everyone with a rule on `doc`, owner included, ordered by username.
     async fn collaborators(&self, doc: DocumentId) -> StoreResult<Vec<(UserRecord, Role)>>;
@@ -117,11 +119,18 @@ pub trait Store: Send + Sync + 'static {
     /// all in ONE durable transaction (SQLite: synchronous=FULL; PostgreSQL:
     /// commit). Returns only once the data is durable. Ops of one document must
     /// have consecutive sequence ids continuing the stored log, else `Continuity`
-    /// and nothing is written. This is the group-commit unit: callers batch ops
-    /// of many documents into one call.
+    /// and nothing is written. "Stored log" means the highest seq the document
+    /// ever had: the log's end, or if the log is empty the pruning horizon or the
+    /// newest snapshot. A `(doc, user, operation_id)` already registered (or
+    /// twice in the call) is `Conflict`, and again nothing of the call is written;
+    /// an unknown document is `NotFound`. Each call is one request of the
+    /// backend's group commit: concurrent calls share one transaction and one
+    /// fsync, yet one failing call never affects the others. Also raises the
+    /// documents' `updated_at_ms` to their newest op's `created_at_ms`.
     async fn append_ops(&self, ops: &[LoggedOp]) -> StoreResult<()>;
 
-    /// Logged ops of `doc` with `seq > after`, ascending, at most `limit`.
+    /// Logged ops of `doc` with `seq > after`, ascending, at most `limit`
+    /// (empty for an unknown document).
     async fn ops_after(
         &self,
         doc: DocumentId,
@@ -138,6 +147,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<RegisteredOp>>;
 
     /// Stores a snapshot durably (replacing none: several may exist).
+    /// Idempotent: the same snapshot again is `Ok`; a different one at the same
+    /// seq is `Conflict`; `NotFound` for an unknown document.
     async fn save_snapshot(&self, snapshot: &Snapshot) -> StoreResult<()>;
 
     /// Deletes log and registry entries with `seq <= req.through`, snapshots with

@@ -67,6 +67,7 @@ pub struct DocumentRecord {
     pub title: String,
     pub owner: UserId,
     pub created_at_ms: i64,
+    /// Last rename, or newest appended op's `created_at_ms`, whichever is later.
     pub updated_at_ms: i64,
 }
 
