@@ -148,10 +148,11 @@ fn commit_group(conn: &Connection, group: &mut [Box<dyn WriteJob>]) -> StoreResu
         }
         exec(conn, "COMMIT")
     })();
-    if body.is_err() && !conn.is_autocommit() {
-        if let Err(e) = exec(conn, "ROLLBACK") {
-            tracing::error!(error = %e, "SQLite rollback after a failed group failed");
-        }
+    if body.is_err()
+        && !conn.is_autocommit()
+        && let Err(e) = exec(conn, "ROLLBACK")
+    {
+        tracing::error!(error = %e, "SQLite rollback after a failed group failed");
     }
     body
 }
