@@ -71,8 +71,10 @@ async fn generator_converges_on_quire() {
         .await
         .unwrap();
     assert!(report.converged, "{report:?}");
-    // 2 writers × 25 ops/s × 1 s, give or take one tick each.
-    assert!((48..=52).contains(&report.ops), "{report:?}");
+    // 2 writers × 25 ops/s for at least 1 s (and at most until the drain ended, since the
+    // stop can come late on a busy machine).
+    let most = 2.0 * (25.0 * report.seconds + 1.0);
+    assert!(report.ops >= 48 && report.ops as f64 <= most, "{report:?}");
     assert_eq!(report.broadcasts, report.ops);
 }
 
