@@ -87,7 +87,8 @@ async fn closed_and_open_loop_runs_converge_on_sharedb() {
     )
     .await;
     assert!(open.converged, "{open:?}");
-    // 4 writers × 20 ops/s × 2 s, give or take a tick.
-    assert!((150..=170).contains(&open.ops), "{open:?}");
+    // 4 writers × 20 ops/s for at least 2 s (at most until the drain ended).
+    let most = 4.0 * (20.0 * open.seconds + 1.0);
+    assert!(open.ops >= 156 && open.ops as f64 <= most, "{open:?}");
     assert!(open.broadcasts >= open.ops * 6 - 60, "{open:?}");
 }
