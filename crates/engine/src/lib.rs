@@ -26,6 +26,8 @@
 //! - [`text`]: [`Text`], the rope the document lives in; [`Text::apply`] costs
 //!   O(log n) per component, validates before mutating, and never copies the
 //!   document.
+//! - [`access`]: [`Role`], a user's access to a document, shared by storage
+//!   and the wire protocol.
 //! - [`limits`] and [`error`]: the configured size limits and the typed
 //!   [`OpError`] every check returns. Nothing in this crate panics on client
 //!   input.
@@ -84,6 +86,7 @@
 //! a delete before an insert transform differently), so results match the
 //! type exactly for every normalised input, which is all it produces.
 
+pub mod access;
 pub mod client_op;
 pub mod conformance;
 pub mod error;
@@ -92,6 +95,7 @@ pub mod limits;
 pub mod op;
 pub mod text;
 
+pub use access::Role;
 pub use client_op::{ClientOp, Edit};
 pub use error::OpError;
 pub use ids::{DocVersion, DocumentId, OperationId, SeqId, UserId};

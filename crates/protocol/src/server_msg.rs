@@ -130,21 +130,9 @@ impl ErrorFrame {
     }
 }
 
-/// A user's access to a document, as announced in `joined`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Read,
-    Write,
-    Owner,
-}
-
-impl Role {
-    /// Whether this role may submit ops.
-    pub fn can_write(self) -> bool {
-        self >= Role::Write
-    }
-}
+/// A user's access to a document, as announced in `joined`; the same type
+/// storage persists.
+pub use quire_engine::Role;
 
 /// The limits a server announces in `joined` (§7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,37 +3,8 @@
 use quire_engine::{DocVersion, DocumentId, OperationId, SeqId, UserId};
 use serde::{Deserialize, Serialize};
 
-/// What a user may do with a document. Ordered: `Read < Write < Owner`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Read,
-    Write,
-    Owner,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Read => "read",
-            Role::Write => "write",
-            Role::Owner => "owner",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "read" => Some(Role::Read),
-            "write" => Some(Role::Write),
-            "owner" => Some(Role::Owner),
-            _ => None,
-        }
-    }
-
-    pub fn can_write(self) -> bool {
-        self >= Role::Write
-    }
-}
+/// Defined in the engine so that storage and the wire protocol share it.
+pub use quire_engine::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {

@@ -9,9 +9,8 @@ use futures_util::stream::SplitStream;
 use quire_core::{JoinRequest, Session};
 use quire_engine::UserId;
 use quire_protocol::{
-    ClientMessage, ErrorCode, ErrorFrame, PROTOCOL_VERSION, Role, ServerMessage, WireLimits,
+    ClientMessage, ErrorCode, ErrorFrame, PROTOCOL_VERSION, ServerMessage, WireLimits,
 };
-use quire_storage::Role as StoredRole;
 
 use super::errors;
 use crate::error::AuthError;
@@ -111,7 +110,7 @@ pub(crate) async fn join(
             document_id: doc,
             user_id: user,
             username: account.username,
-            role: wire_role(role),
+            role,
             limits: WireLimits {
                 max_frame_bytes: state.gateway.max_frame_bytes,
                 max_op_chars: limits.max_op_chars,
@@ -119,12 +118,4 @@ pub(crate) async fn join(
             },
         },
     })
-}
-
-fn wire_role(role: StoredRole) -> Role {
-    match role {
-        StoredRole::Read => Role::Read,
-        StoredRole::Write => Role::Write,
-        StoredRole::Owner => Role::Owner,
-    }
 }
