@@ -47,6 +47,49 @@ pub fn split_page<T>(mut rows: Vec<T>, limit: u32) -> (Vec<T>, bool) {
     (rows, more)
 }
 
+/// A parsed list request: the validated page size and the decoded position to
+/// continue after. The list endpoints share it so that fetching `limit + 1`
+/// rows and deriving `nextCursor` is written once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest<C> {
+    pub after: Option<C>,
+    pub limit: u32,
+}
+
+impl<C: DeserializeOwned> PageRequest<C> {
+    /// Validates `limit` and decodes `cursor` (see [`page_size`] and [`decode_cursor`]).
+    pub fn parse(
+        limit: Option<u32>,
+        cursor: Option<&str>,
+        cfg: &ServerConfig,
+    ) -> Result<Self, Invalid> {
+        Ok(PageRequest {
+            limit: page_size(limit, cfg)?,
+            after: cursor.map(|c| decode_cursor(c, cfg)).transpose()?,
+        })
+    }
+
+    /// How many rows to ask the store for: one more than the page, to learn
+    /// whether another page follows.
+    pub fn fetch_count(&self) -> u32 {
+        self.limit.saturating_add(1)
+    }
+
+    /// The page out of rows fetched with [`PageRequest::fetch_count`], and the
+    /// cursor of the next page (the last row's `position`) when one follows.
+    pub fn finish<T, P: Serialize>(
+        &self,
+        rows: Vec<T>,
+        position: impl FnOnce(&T) -> P,
+    ) -> (Vec<T>, Option<String>) {
+        let (rows, more) = split_page(rows, self.limit);
+        let next_cursor = more
+            .then(|| rows.last().map(|row| encode_cursor(&position(row))))
+            .flatten();
+        (rows, next_cursor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +121,30 @@ mod tests {
         );
         assert_eq!(
             decode_cursor::<(String, i32)>(&"a".repeat(10_000), &cfg),
+            Err(Invalid::Cursor)
+        );
+    }
+
+    #[test]
+    fn page_request_continues_after_the_last_row_only_when_more_follow() {
+        let cfg = ServerConfig::default();
+        let first = PageRequest::<u32>::parse(Some(2), None, &cfg).unwrap();
+        assert_eq!((first.after, first.fetch_count()), (None, 3));
+        let (rows, next) = first.finish(vec![10, 20, 30], |r| *r);
+        assert_eq!(rows, vec![10, 20]);
+        let next = next.expect("a third row means another page");
+        let second = PageRequest::<u32>::parse(None, Some(&next), &cfg).unwrap();
+        assert_eq!(second.after, Some(20));
+        assert_eq!(second.limit, cfg.default_page_size);
+        assert_eq!(first.finish(vec![10, 20], |r| *r), (vec![10, 20], None));
+        assert_eq!(
+            PageRequest::<u32>::parse(Some(0), None, &cfg),
+            Err(Invalid::Limit {
+                max: cfg.max_page_size
+            })
+        );
+        assert_eq!(
+            PageRequest::<u32>::parse(None, Some("!!"), &cfg),
             Err(Invalid::Cursor)
         );
     }

@@ -17,7 +17,7 @@ use crate::access::{require_role, visible_role};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorBody, not_found_as};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::pagination::{decode_cursor, encode_cursor, page_size, split_page};
+use crate::pagination::PageRequest;
 use crate::state::AppState;
 use crate::validate;
 
@@ -93,27 +93,15 @@ async fn list_documents(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<DocumentPage>> {
-    let limit = page_size(q.limit, &state.config)?;
-    let after: Option<DocumentCursor> = q
-        .cursor
-        .as_deref()
-        .map(|c| decode_cursor(c, &state.config))
-        .transpose()?;
+    let page = PageRequest::<DocumentCursor>::parse(q.limit, q.cursor.as_deref(), &state.config)?;
     let rows = state
         .store
-        .documents_for_user(user.id, after, limit.saturating_add(1))
+        .documents_for_user(user.id, page.after, page.fetch_count())
         .await?;
-    let (rows, more) = split_page(rows, limit);
-    let next_cursor = more
-        .then(|| {
-            rows.last().map(|(d, _)| {
-                encode_cursor(&DocumentCursor {
-                    created_at_ms: d.created_at_ms,
-                    id: d.id,
-                })
-            })
-        })
-        .flatten();
+    let (rows, next_cursor) = page.finish(rows, |(d, _)| DocumentCursor {
+        created_at_ms: d.created_at_ms,
+        id: d.id,
+    });
     Ok(Json(DocumentPage {
         documents: rows.iter().map(|(d, r)| DocumentView::new(d, *r)).collect(),
         next_cursor,

@@ -11,7 +11,7 @@ use super::views::UserView;
 use crate::auth::AuthUser;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
-use crate::pagination::{decode_cursor, encode_cursor, page_size, split_page};
+use crate::pagination::PageRequest;
 use crate::state::AppState;
 use crate::validate;
 
@@ -68,23 +68,12 @@ async fn search_users(
     ApiQuery(q): ApiQuery<UserSearchQuery>,
 ) -> ApiResult<Json<UserPage>> {
     let prefix = validate::search_prefix(q.prefix.as_deref().unwrap_or(""))?;
-    let limit = page_size(q.limit, &state.config)?;
-    let after: Option<String> = q
-        .cursor
-        .as_deref()
-        .map(|c| decode_cursor(c, &state.config))
-        .transpose()?;
+    let page = PageRequest::<String>::parse(q.limit, q.cursor.as_deref(), &state.config)?;
     let rows = state
         .store
-        .search_users(&prefix, after.as_deref(), limit.saturating_add(1))
+        .search_users(&prefix, page.after.as_deref(), page.fetch_count())
         .await?;
-    let (rows, more) = split_page(rows, limit);
-    let next_cursor = more
-        .then(|| {
-            rows.last()
-                .map(|u| encode_cursor(&u.username.to_lowercase()))
-        })
-        .flatten();
+    let (rows, next_cursor) = page.finish(rows, |u| u.username.to_lowercase());
     Ok(Json(UserPage {
         users: rows.iter().map(UserView::from).collect(),
         next_cursor,
