@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::views::UserView;
-use crate::error::{ApiError, ApiResult, AuthError, ErrorBody};
+use crate::error::{ApiError, ApiResult, AuthError, ErrorBody, Invalid};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::validate;
@@ -29,6 +29,16 @@ pub struct Credentials {
     pub username: String,
     /// 8 to 256 characters.
     pub password: String,
+}
+
+impl Credentials {
+    /// Both endpoints reject a malformed username or password up front, before
+    /// any store lookup or password hashing.
+    fn check_shape(&self) -> Result<(), Invalid> {
+        validate::username(&self.username)?;
+        validate::password(&self.password)?;
+        Ok(())
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -63,8 +73,7 @@ async fn signup(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Credentials>,
 ) -> ApiResult<(StatusCode, Json<AuthResponse>)> {
-    validate::username(&body.username)?;
-    validate::password(&body.password)?;
+    body.check_shape()?;
     // Cheap pre-check so a taken name does not cost a hash; the store's unique
     // constraint is what actually decides a race.
     if state.store.user_by_name(&body.username).await?.is_some() {
@@ -101,8 +110,7 @@ async fn login(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<Credentials>,
 ) -> ApiResult<Json<AuthResponse>> {
-    validate::username(&body.username)?;
-    validate::password(&body.password)?;
+    body.check_shape()?;
     let user = state.store.user_by_name(&body.username).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     if !state.passwords.verify(body.password, stored).await? {

@@ -111,12 +111,21 @@ async fn invite(
     Ok((status, Json(Collaborator::new(&invitee, role))))
 }
 
-/// The current non-owner role of `target`: 404 without one, 400 for the owner.
-async fn collaborator_role(state: &AppState, doc: DocumentId, target: UserId) -> ApiResult<Role> {
+/// The ids of a role change or revocation, after checking that `caller` owns
+/// the document (403) and that `target` is a non-owner collaborator (404
+/// without a role, 400 for the owner).
+async fn owner_and_collaborator(
+    state: &AppState,
+    caller: &AuthUser,
+    doc: Uuid,
+    target: Uuid,
+) -> ApiResult<(DocumentId, UserId)> {
+    let (doc, target) = (DocumentId(doc), UserId(target));
+    require_role(&*state.store, doc, caller.id, Role::Owner, OWNER_ONLY).await?;
     match state.store.role(doc, target).await? {
         None => Err(ApiError::NotFound("no such collaborator")),
         Some(Role::Owner) => Err(Invalid::OwnerRole.into()),
-        Some(role) => Ok(role),
+        Some(_) => Ok((doc, target)),
     }
 }
 
@@ -147,9 +156,7 @@ async fn change_role(
     ApiPath((id, target)): ApiPath<(Uuid, Uuid)>,
     ApiJson(body): ApiJson<RoleBody>,
 ) -> ApiResult<Json<Collaborator>> {
-    let (id, target) = (DocumentId(id), UserId(target));
-    require_role(&*state.store, id, user.id, Role::Owner, OWNER_ONLY).await?;
-    collaborator_role(&state, id, target).await?;
+    let (id, target) = owner_and_collaborator(&state, &user, id, target).await?;
     let target_user = state
         .store
         .user_by_id(target)
@@ -175,9 +182,7 @@ async fn revoke(
     State(state): State<AppState>,
     ApiPath((id, target)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<StatusCode> {
-    let (id, target) = (DocumentId(id), UserId(target));
-    require_role(&*state.store, id, user.id, Role::Owner, OWNER_ONLY).await?;
-    collaborator_role(&state, id, target).await?;
+    let (id, target) = owner_and_collaborator(&state, &user, id, target).await?;
     state
         .store
         .revoke(id, target)
