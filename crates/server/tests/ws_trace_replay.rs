@@ -5,53 +5,22 @@
 mod common;
 mod gateway_support;
 
-use std::io::Read;
+use std::path::Path;
 use std::time::Instant;
 
 use gateway_support::*;
-use quire_client::Client;
-use serde::Deserialize;
+use quire_bench::trace::Trace;
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Trace {
-    start_content: String,
-    end_content: String,
-    txns: Vec<Txn>,
-}
-
-#[derive(Deserialize)]
-struct Txn {
-    patches: Vec<(usize, usize, String)>,
-}
-
+/// The trace through the bench crate's loader, which turns each non-empty
+/// patch into one client edit.
 fn load(name: &str) -> Trace {
     let path = format!(
         "{}/../../../shared/traces/{name}.json.gz",
         env!("CARGO_MANIFEST_DIR")
     );
-    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let mut json = String::new();
-    flate2::read::GzDecoder::new(file)
-        .read_to_string(&mut json)
-        .expect("gunzip");
-    let trace: Trace = serde_json::from_str(&json).expect("trace JSON");
+    let trace = Trace::load(Path::new(&path)).unwrap_or_else(|e| panic!("{path}: {e:#}"));
     assert!(trace.start_content.is_empty(), "traces start empty");
     trace
-}
-
-fn patches(trace: &Trace) -> impl Iterator<Item = &(usize, usize, String)> {
-    trace.txns.iter().flat_map(|t| t.patches.iter())
-}
-
-fn apply_patch(client: &Client, (pos, del, ins): &(usize, usize, String)) {
-    let result = match (*del, ins.is_empty()) {
-        (0, true) => return,
-        (0, false) => client.insert(*pos, ins),
-        (_, true) => client.delete(*pos, *del),
-        (_, false) => client.replace(*pos, *del, ins),
-    };
-    result.expect("trace patch applies to the local text");
 }
 
 /// Patches replayed strictly one op per patch (ack awaited each time) in the
@@ -71,18 +40,20 @@ async fn replay(name: &str, strict: usize) {
     let client = client(&server, &user, &doc);
     client.wait_live().await.unwrap();
     let started = Instant::now();
-    let patches: Vec<_> = patches(&trace)
-        .filter(|p| p.1 > 0 || !p.2.is_empty())
-        .collect();
+    let patches = &trace.edits;
     let strict = strict.min(patches.len());
     for patch in &patches[..strict] {
-        apply_patch(&client, patch);
+        client
+            .edit(patch)
+            .expect("trace patch applies to the local text");
         client.wait_synced().await.unwrap();
     }
     let (_, logged) = replay_stored_log(&server, &doc).await;
     assert_eq!(logged, strict, "one logged op per acknowledged patch");
     for patch in &patches[strict..] {
-        apply_patch(&client, patch);
+        client
+            .edit(patch)
+            .expect("trace patch applies to the local text");
     }
     client.wait_synced().await.unwrap();
     eprintln!(
@@ -119,7 +90,7 @@ async fn replay_taking_turns(name: &str, clients: usize, turn: usize) {
         c.wait_live().await.unwrap();
         all.push(c);
     }
-    let patches: Vec<_> = patches(&trace).collect();
+    let patches = &trace.edits;
     let started = Instant::now();
     for (i, chunk) in patches.chunks(turn).enumerate() {
         let writer = &all[i % clients];
@@ -127,7 +98,9 @@ async fn replay_taking_turns(name: &str, clients: usize, turn: usize) {
         let mut progress = writer.progress();
         progress.wait_for(|p| p.version >= target).await.unwrap();
         for patch in chunk {
-            apply_patch(writer, patch);
+            writer
+                .edit(patch)
+                .expect("trace patch applies to the local text");
         }
         writer.wait_synced().await.unwrap();
     }
