@@ -7,13 +7,15 @@
 //! served content equals the replay of the log, and `quire verify` passes.
 //! Runs on SQLite, and on PostgreSQL when `QUIRE_TEST_DATABASE_URL` is set.
 
+mod common;
+
+use common::spawn_serve;
 use futures_util::{SinkExt, StreamExt};
 use quire_engine::op::TextOp;
 use quire_engine::{DocumentId, SeqId};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
@@ -49,29 +51,14 @@ struct Server {
 }
 
 fn start(target: &Target) -> Server {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quire"));
-    cmd.arg("serve").args(["--listen", "127.0.0.1:0"]);
-    target.args(&mut cmd);
-    cmd.env_remove("QUIRE_LISTEN")
-        .env_remove("QUIRE_DATA")
-        .env_remove("QUIRE_DATABASE_URL")
-        .env_remove("QUIRE_WEB_DIR")
-        .env(
+    let (child, addr) = spawn_serve(|cmd| {
+        cmd.args(["--listen", "127.0.0.1:0"]);
+        target.args(cmd);
+        cmd.env(
             "QUIRE_JWT_SECRET",
             "recovery-test secret, long enough for HS256",
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = cmd.spawn().expect("cannot start quire serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_owned();
+        );
+    });
     Server { child, addr }
 }
 

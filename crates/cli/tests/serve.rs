@@ -1,35 +1,13 @@
 //! `quire serve` as a real process: flags and environment, the
 //! `listening on http://ADDR` line, a working API, graceful exit on SIGTERM.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-/// Starts `quire serve` and returns it with the address it printed.
-fn spawn(configure: impl FnOnce(&mut Command)) -> (Child, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quire"));
-    cmd.arg("serve")
-        .env_remove("QUIRE_LISTEN")
-        .env_remove("QUIRE_DATA")
-        .env_remove("QUIRE_DATABASE_URL")
-        .env_remove("QUIRE_JWT_SECRET")
-        .env_remove("QUIRE_WEB_DIR")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    configure(&mut cmd);
-    let mut child = cmd.spawn().expect("cannot start quire");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-        .to_owned();
-    (child, addr)
-}
+use common::spawn_serve;
 
 /// Sends SIGTERM and expects a clean exit within a few seconds.
 fn terminate(mut child: Child) {
@@ -80,7 +58,7 @@ fn secret_file(data: &Path) -> bool {
 async fn serve_with_flags_generates_a_secret_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (child, addr) = spawn(|c| {
+    let (child, addr) = spawn_serve(|c| {
         c.args(["--listen", "127.0.0.1:0", "--data"]).arg(&data);
     });
     assert!(!addr.ends_with(":0"), "the real port is printed: {addr}");
@@ -92,7 +70,7 @@ async fn serve_with_flags_generates_a_secret_and_stops_on_sigterm() {
 #[tokio::test]
 async fn serve_from_environment_with_a_given_secret() {
     let dir = tempfile::tempdir().unwrap();
-    let (child, addr) = spawn(|c| {
+    let (child, addr) = spawn_serve(|c| {
         c.env("QUIRE_LISTEN", "127.0.0.1:0")
             .env("QUIRE_DATA", dir.path())
             .env("QUIRE_JWT_SECRET", "an operator-chosen secret of 32+ bytes");
