@@ -54,12 +54,7 @@ async fn create_get_rename_delete() {
         );
 
         let del = srv
-            .call(
-                Method::DELETE,
-                &format!("/api/documents/{id}"),
-                Some(&owner.token),
-                None,
-            )
+            .delete(&format!("/api/documents/{id}"), &owner.token)
             .await;
         assert_eq!(del.status, 204);
         assert!(del.body.is_null());
@@ -70,12 +65,7 @@ async fn create_get_rename_delete() {
             json!([])
         );
         let again = srv
-            .call(
-                Method::DELETE,
-                &format!("/api/documents/{id}"),
-                Some(&owner.token),
-                None,
-            )
+            .delete(&format!("/api/documents/{id}"), &owner.token)
             .await;
         assert_eq!(again.status, 404);
     }

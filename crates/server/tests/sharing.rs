@@ -114,12 +114,7 @@ async fn invite_change_revoke_with_notifications() {
 
         // DELETE revokes: the document disappears for Ben.
         let r = srv
-            .call(
-                Method::DELETE,
-                &format!("{collab}/{}", ben.id),
-                Some(&owner.token),
-                None,
-            )
+            .delete(&format!("{collab}/{}", ben.id), &owner.token)
             .await;
         assert_eq!(r.status, 204);
         assert_eq!(
@@ -133,22 +128,12 @@ async fn invite_change_revoke_with_notifications() {
             json!([])
         );
         let r = srv
-            .call(
-                Method::DELETE,
-                &format!("{collab}/{}", ben.id),
-                Some(&owner.token),
-                None,
-            )
+            .delete(&format!("{collab}/{}", ben.id), &owner.token)
             .await;
         assert_eq!((r.status, r.code()), (404, "not_found"));
 
         let r = srv
-            .call(
-                Method::DELETE,
-                &format!("/api/documents/{doc}"),
-                Some(&owner.token),
-                None,
-            )
+            .delete(&format!("/api/documents/{doc}"), &owner.token)
             .await;
         assert_eq!(r.status, 204);
 
@@ -245,12 +230,7 @@ async fn invalid_invitations_change_nothing() {
             .await;
         assert_eq!((r.status, r.code()), (400, "owner_role"));
         let r = srv
-            .call(
-                Method::DELETE,
-                &format!("{collab}/{}", owner.id),
-                Some(&owner.token),
-                None,
-            )
+            .delete(&format!("{collab}/{}", owner.id), &owner.token)
             .await;
         assert_eq!((r.status, r.code()), (400, "owner_role"));
         // Changing the role of someone without access is a 404.

@@ -8,7 +8,6 @@ mod gateway_support;
 use std::time::Duration;
 
 use gateway_support::*;
-use reqwest::Method;
 use serde_json::json;
 
 #[tokio::test]
@@ -57,11 +56,9 @@ async fn a_revoked_user_is_told_and_disconnected_at_once() {
     ws.recv_type("ack").await;
 
     let reply = server
-        .call(
-            Method::DELETE,
+        .delete(
             &format!("/api/documents/{doc}/collaborators/{}", writer.id),
-            Some(&owner.token),
-            None,
+            &owner.token,
         )
         .await;
     assert!(reply.status < 300, "revoke: {reply:?}");

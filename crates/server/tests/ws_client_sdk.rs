@@ -10,7 +10,6 @@ use std::time::Duration;
 use gateway_support::*;
 use quire_client::{ClientError, ClientEvent, Status};
 use quire_protocol::ErrorCode;
-use reqwest::Method;
 
 #[tokio::test]
 async fn a_readers_edit_is_refused_and_undone_locally() {
@@ -57,11 +56,9 @@ async fn a_revoked_client_stops_with_the_reason() {
     c.insert(0, "x").unwrap();
     c.wait_synced().await.unwrap();
     let reply = server
-        .call(
-            Method::DELETE,
+        .delete(
             &format!("/api/documents/{doc}/collaborators/{}", writer.id),
-            Some(&owner.token),
-            None,
+            &owner.token,
         )
         .await;
     assert!(reply.status < 300);

@@ -203,6 +203,10 @@ impl TestServer {
         self.call(Method::GET, path, Some(token), None).await
     }
 
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
     pub async fn signup(&self, username: &str) -> User {
         let r = self
             .call(
