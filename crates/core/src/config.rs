@@ -18,10 +18,17 @@ pub struct CoreConfig {
     pub snapshot_every_ops: u64,
     /// ...or after this many bytes of op JSON since the previous one.
     pub snapshot_every_bytes: u64,
-    /// Ops kept in the stored log (and registry) below the latest snapshot
-    /// before they are pruned. This is how far back a client may resend or
-    /// rebase (the rebase/dedup horizon trails the latest snapshot by it).
+    /// Ops kept in the stored log below the latest snapshot before they are
+    /// pruned. This is how far back a client's op may be rebased (the rebase
+    /// horizon trails the latest snapshot by it).
     pub retention_ops: u64,
+    /// Operation-id registry entries kept below the latest snapshot (about
+    /// 60 bytes each). This is how far back a resend is still recognised and
+    /// answered with its original ack (the dedup horizon trails the latest
+    /// snapshot by it). Must be ≥ `retention_ops` ([`CoreConfig::validate`]);
+    /// a smaller value is treated as `retention_ops`, because the dedup
+    /// horizon may never pass the rebase horizon.
+    pub registry_retention_ops: u64,
     /// A document with no session and no pending work is unloaded after this.
     pub idle_unload_after: Duration,
     /// Commands waiting in one document owner's mailbox; a full mailbox answers
@@ -57,6 +64,7 @@ impl Default for CoreConfig {
             snapshot_every_ops: 1_000,
             snapshot_every_bytes: 4 * 1024 * 1024,
             retention_ops: 10_000,
+            registry_retention_ops: 200_000,
             idle_unload_after: Duration::from_secs(60),
             mailbox_capacity: 4_096,
             session_queue_capacity: 4_096,
@@ -67,5 +75,56 @@ impl Default for CoreConfig {
             acl_cache_users: 4_096,
             limits: Limits::default(),
         }
+    }
+}
+
+/// A [`CoreConfig`] whose bounds contradict each other.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "registry_retention_ops ({registry}) is below retention_ops ({log}): \
+         the dedup horizon would pass the rebase horizon"
+    )]
+    RegistryShorterThanLog { registry: u64, log: u64 },
+}
+
+impl CoreConfig {
+    /// Checks the bounds against each other.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.registry_retention_ops < self.retention_ops {
+            return Err(ConfigError::RegistryShorterThanLog {
+                registry: self.registry_retention_ops,
+                log: self.retention_ops,
+            });
+        }
+        Ok(())
+    }
+
+    /// The registry retention actually applied: never below `retention_ops`.
+    pub(crate) fn effective_registry_retention(&self) -> u64 {
+        self.registry_retention_ops.max(self.retention_ops)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_must_outlive_the_log() {
+        assert_eq!(CoreConfig::default().validate(), Ok(()));
+        let short = CoreConfig {
+            retention_ops: 10,
+            registry_retention_ops: 9,
+            ..CoreConfig::default()
+        };
+        assert_eq!(
+            short.validate(),
+            Err(ConfigError::RegistryShorterThanLog {
+                registry: 9,
+                log: 10
+            })
+        );
+        assert_eq!(short.effective_registry_retention(), 10);
     }
 }

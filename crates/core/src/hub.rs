@@ -51,6 +51,10 @@ impl Hub {
     /// Starts the core on `store`. Must be called inside a tokio runtime
     /// (owners are spawned lazily, on the first request for a document).
     pub fn start(store: Arc<dyn Store>, config: CoreConfig) -> Hub {
+        if let Err(error) = config.validate() {
+            // Safe regardless: the registry retention is clamped up to the log's.
+            tracing::warn!(%error, "core configuration adjusted");
+        }
         Hub {
             inner: Arc::new(HubInner {
                 store,

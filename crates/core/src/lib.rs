@@ -40,7 +40,7 @@ mod owner;
 pub mod session;
 pub mod verify;
 
-pub use config::CoreConfig;
+pub use config::{ConfigError, CoreConfig};
 pub use error::{BadOp, CoreError};
 pub use events::{
     Ack, CloseReason, CommittedOp, DocumentView, PresenceEntry, PresenceEvent, SessionEvent,

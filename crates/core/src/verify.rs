@@ -3,7 +3,10 @@
 //! For every document, from [`Store::audit_document`]: the retained log
 //! starts right after the pruning horizon and its seqs and versions are
 //! contiguous; every (user, operation id) appears once and has a matching
-//! registry entry (and the registry holds nothing else above the horizon);
+//! registry entry (and the registry holds nothing else above the log's
+//! horizon). The registry outlives the log, so entries between the two
+//! horizons have no op to compare with; they must still name distinct seqs,
+//! none at or below the registry's own horizon, which never passes the log's;
 //! every snapshot the retained log covers equals the replay of the log up to
 //! it; the current content (latest snapshot + tail) is a clean replay.
 //! Each finding names the document, the seq and what is wrong.
@@ -44,6 +47,16 @@ pub enum Corruption {
     },
     #[error("registry entry for {operation_id} (seq {seq}) has no op in the log")]
     DanglingRegistryEntry { operation_id: OperationId, seq: u64 },
+    #[error("registry entry for {operation_id} (seq {seq}) lies at or below the registry horizon")]
+    RegistryEntryBelowHorizon { operation_id: OperationId, seq: u64 },
+    #[error("registry entries for {first} and {second} both claim seq {seq}")]
+    RegistrySeqTwice {
+        first: OperationId,
+        second: OperationId,
+        seq: u64,
+    },
+    #[error("registry pruned through seq {registry}, past the log's horizon {log}")]
+    RegistryHorizonPastLog { registry: u64, log: u64 },
     #[error("stored op at seq {seq} is not a valid op: {reason}")]
     BadOp { seq: u64, reason: String },
     #[error("op at seq {seq} does not apply: {reason}")]
@@ -67,6 +80,7 @@ pub enum Corruption {
 pub struct DocumentReport {
     pub doc: DocumentId,
     pub pruned_through: SeqId,
+    pub registry_pruned_through: SeqId,
     /// Retained log entries checked for contiguity and uniqueness.
     pub ops: usize,
     pub registry_entries: usize,
@@ -118,6 +132,7 @@ pub fn verify_document(doc: DocumentId, audit: &DocumentAudit) -> DocumentReport
     DocumentReport {
         doc,
         pruned_through: audit.pruned_through,
+        registry_pruned_through: audit.registry_pruned_through,
         ops: audit.ops.len(),
         registry_entries: audit.registry.len(),
         snapshots_replayed,
@@ -168,8 +183,16 @@ fn parse_log(log: &[LoggedOp], pruned: SeqId, found: &mut Vec<Corruption>) -> Ve
     parsed
 }
 
-/// Every retained op has its registry entry, and the registry has nothing else.
+/// Every retained op has its registry entry; above the log's horizon the
+/// registry has nothing else; below it, entries lie above the registry's own
+/// horizon and name distinct seqs.
 fn check_registry(audit: &DocumentAudit, found: &mut Vec<Corruption>) {
+    if audit.registry_pruned_through > audit.pruned_through {
+        found.push(Corruption::RegistryHorizonPastLog {
+            registry: audit.registry_pruned_through.0,
+            log: audit.pruned_through.0,
+        });
+    }
     let registry: HashMap<(UserId, &OperationId), RegisteredOp> = audit
         .registry
         .iter()
@@ -193,10 +216,24 @@ fn check_registry(audit: &DocumentAudit, found: &mut Vec<Corruption>) {
         .iter()
         .map(|o| ((o.user, &o.operation_id), o.seq))
         .collect();
+    let mut by_seq: HashMap<SeqId, &OperationId> = HashMap::with_capacity(audit.registry.len());
     for (user, id, r) in &audit.registry {
         if r.seq > audit.pruned_through && !logged.contains_key(&(*user, id)) {
             found.push(Corruption::DanglingRegistryEntry {
                 operation_id: id.clone(),
+                seq: r.seq.0,
+            });
+        }
+        if r.seq <= audit.registry_pruned_through {
+            found.push(Corruption::RegistryEntryBelowHorizon {
+                operation_id: id.clone(),
+                seq: r.seq.0,
+            });
+        }
+        if let Some(first) = by_seq.insert(r.seq, id) {
+            found.push(Corruption::RegistrySeqTwice {
+                first: first.clone(),
+                second: id.clone(),
                 seq: r.seq.0,
             });
         }

@@ -64,12 +64,10 @@ async fn snapshot_prune_and_reload_give_the_same_document() {
                 .all(|s| s.seq >= audit.pruned_through)
         );
         assert_eq!(audit.ops.first().unwrap().seq.0, audit.pruned_through.0 + 1);
-        assert!(
-            audit
-                .registry
-                .iter()
-                .all(|(_, _, r)| r.seq > audit.pruned_through)
-        );
+        // The registry outlives the log: with the default registry retention
+        // every op of this short history is still recognisable.
+        assert_eq!(audit.registry_pruned_through, SeqId(0), "{}", b.name);
+        assert_eq!(audit.registry.len(), 100, "{}", b.name);
         let report = quire_core::verify::verify_document(doc, &audit);
         assert!(
             report.corruptions.is_empty(),

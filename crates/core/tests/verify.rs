@@ -6,7 +6,7 @@ use common::*;
 use quire_core::CoreConfig;
 use quire_core::verify::{Corruption, verify_document, verify_store};
 use quire_engine::{DocVersion, DocumentId, OperationId, SeqId};
-use quire_storage::{DocumentAudit, Snapshot, Store};
+use quire_storage::{DocumentAudit, RegisteredOp, Snapshot, Store};
 use std::time::Duration;
 
 /// A document with 30 ops, snapshots every 10 and pruning: (doc, its audit).
@@ -82,21 +82,76 @@ async fn each_kind_of_corruption_is_named() {
         }]
     );
 
+    // The registry outlives the log: entries below the log's horizon are
+    // expected and clean.
+    assert!(clean.registry_pruned_through < clean.pruned_through);
+    assert!(
+        clean
+            .registry
+            .iter()
+            .any(|(_, _, r)| r.seq <= clean.pruned_through)
+    );
+    let logged_entry = |a: &DocumentAudit| {
+        a.registry
+            .iter()
+            .position(|(_, id, _)| *id == a.ops[mid].operation_id)
+            .unwrap()
+    };
+
     let mut a = clean.clone();
-    a.registry[0].2.seq = SeqId(a.registry[0].2.seq.0 + 1);
+    let i = logged_entry(&a);
+    a.registry[i].2.seq = SeqId(a.registry[i].2.seq.0 + 1);
     assert!(matches!(found(&a)[0], Corruption::RegistryMismatch { .. }));
 
     let mut a = clean.clone();
     let extra = (
         a.ops[0].user,
         OperationId::parse("ghost").unwrap(),
-        a.registry[0].2,
+        RegisteredOp {
+            version: DocVersion(31),
+            seq: SeqId(31),
+        },
     );
     a.registry.push(extra);
     assert!(matches!(
         found(&a)[0],
         Corruption::DanglingRegistryEntry { .. }
     ));
+
+    // Below the log's horizon: two ids claiming one seq.
+    let mut a = clean.clone();
+    let old = a.registry[0].clone();
+    a.registry
+        .push((old.0, OperationId::parse("twin").unwrap(), old.2));
+    assert_eq!(
+        found(&a),
+        vec![Corruption::RegistrySeqTwice {
+            first: old.1.clone(),
+            second: OperationId::parse("twin").unwrap(),
+            seq: old.2.seq.0
+        }]
+    );
+
+    // An entry the registry's horizon says was pruned.
+    let mut a = clean.clone();
+    a.registry_pruned_through = old.2.seq;
+    assert_eq!(
+        found(&a),
+        vec![Corruption::RegistryEntryBelowHorizon {
+            operation_id: old.1.clone(),
+            seq: old.2.seq.0
+        }]
+    );
+
+    // The registry's horizon past the log's.
+    let mut a = clean.clone();
+    a.registry_pruned_through = SeqId(clean.pruned_through.0 + 1);
+    a.registry
+        .retain(|(_, _, r)| r.seq > a.registry_pruned_through);
+    assert!(found(&a).contains(&Corruption::RegistryHorizonPastLog {
+        registry: clean.pruned_through.0 + 1,
+        log: clean.pruned_through.0
+    }));
 
     let mut a = clean.clone();
     a.ops[mid].op_json = "[{\"x\":1}]".into();

@@ -151,10 +151,12 @@ pub trait Store: Send + Sync + 'static {
     /// seq is `Conflict`; `NotFound` for an unknown document.
     async fn save_snapshot(&self, snapshot: &Snapshot) -> StoreResult<()>;
 
-    /// Deletes log and registry entries with `seq <= req.through`, snapshots with
-    /// `seq < req.drop_snapshots_before`, and records `through` as the document's
-    /// pruning horizon. The caller guarantees a durable snapshot exists at or
-    /// above `through`.
+    /// Deletes log entries with `seq <= req.through`, registry entries with
+    /// `seq <= req.registry_through`, snapshots with
+    /// `seq < req.drop_snapshots_before`, and records both horizons (each only
+    /// ever rises). `Conflict` if `registry_through > through` (the dedup
+    /// horizon must never pass the rebase horizon), and nothing changes. The
+    /// caller guarantees a durable snapshot exists at or above `through`.
     async fn prune(&self, req: PruneRequest) -> StoreResult<()>;
 
     /// Every stored fact about one document, for `quire verify`: all snapshots

@@ -91,16 +91,37 @@ pub struct DocumentState {
     pub snapshot: Option<Snapshot>,
     /// Logged ops after the snapshot (or after seq 0), ascending.
     pub tail: Vec<LoggedOp>,
-    /// Every op with `seq <= pruned_through` has been pruned from the log and
-    /// the registry: the rebase and dedup horizon.
+    /// Every op with `seq <= pruned_through` has been pruned from the log:
+    /// the rebase horizon.
     pub pruned_through: SeqId,
+    /// Every registry entry with `seq <= registry_pruned_through` has been
+    /// pruned: the dedup horizon. Never above `pruned_through` (the registry
+    /// outlives the log so that a resend of a pruned op is still recognised).
+    pub registry_pruned_through: SeqId,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PruneRequest {
     pub doc: DocumentId,
+    /// Log entries with `seq <= through` are deleted.
     pub through: SeqId,
+    /// Registry entries with `seq <= registry_through` are deleted; must not
+    /// exceed `through`.
+    pub registry_through: SeqId,
     pub drop_snapshots_before: SeqId,
+}
+
+impl PruneRequest {
+    /// Refuses a request whose dedup horizon would pass its rebase horizon.
+    pub(crate) fn check(&self) -> crate::StoreResult<()> {
+        if self.registry_through > self.through {
+            return Err(crate::StoreError::Conflict(format!(
+                "document {}: registry_through {} above through {}",
+                self.doc, self.registry_through.0, self.through.0
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Everything stored about one document, for offline verification.
@@ -110,4 +131,5 @@ pub struct DocumentAudit {
     pub ops: Vec<LoggedOp>,
     pub registry: Vec<(UserId, OperationId, RegisteredOp)>,
     pub pruned_through: SeqId,
+    pub registry_pruned_through: SeqId,
 }

@@ -211,6 +211,7 @@ async fn crash_child() {
                         .prune(PruneRequest {
                             doc,
                             through,
+                            registry_through: through,
                             drop_snapshots_before: SeqId(seq),
                         })
                         .await

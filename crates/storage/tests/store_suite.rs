@@ -24,6 +24,7 @@ store_tests!(
     ops_after_and_lookup_operation,
     snapshots_and_document_state,
     pruning_moves_the_horizon,
+    the_registry_outlives_the_log,
     audit_reports_everything_stored,
     concurrent_appends_are_durable_and_ordered,
     migrations_are_idempotent,
@@ -614,6 +615,7 @@ async fn pruning_moves_the_horizon(db: Db) {
     s.prune(PruneRequest {
         doc,
         through: SeqId(3),
+        registry_through: SeqId(3),
         drop_snapshots_before: SeqId(4),
     })
     .await
@@ -646,6 +648,7 @@ async fn pruning_moves_the_horizon(db: Db) {
     s.prune(PruneRequest {
         doc,
         through: SeqId(1),
+        registry_through: SeqId(1),
         drop_snapshots_before: SeqId(0),
     })
     .await
@@ -659,6 +662,7 @@ async fn pruning_moves_the_horizon(db: Db) {
     s.prune(PruneRequest {
         doc,
         through: SeqId(7),
+        registry_through: SeqId(7),
         drop_snapshots_before: SeqId(7),
     })
     .await
@@ -681,11 +685,116 @@ async fn pruning_moves_the_horizon(db: Db) {
         s.prune(PruneRequest {
             doc: DocumentId::new_random(),
             through: SeqId(1),
+            registry_through: SeqId(0),
             drop_snapshots_before: SeqId(0)
         })
         .await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn the_registry_outlives_the_log(db: Db) {
+    let s = &db.store;
+    let u = user(s, "w").await;
+    let doc = document(s, u, "d", 1).await;
+    let logged = ops(doc, u, 1, 8);
+    s.append_ops(&logged).await.unwrap();
+    let snap = Snapshot {
+        doc,
+        version: DocVersion(6),
+        seq: SeqId(6),
+        content: "x".repeat(6),
+        created_at_ms: 1,
+    };
+    s.save_snapshot(&snap).await.unwrap();
+
+    // The dedup horizon may never pass the rebase horizon: refused, no change.
+    assert!(matches!(
+        s.prune(PruneRequest {
+            doc,
+            through: SeqId(3),
+            registry_through: SeqId(4),
+            drop_snapshots_before: SeqId(0),
+        })
+        .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(s.audit_document(doc).await.unwrap().ops.len(), 8);
+
+    s.prune(PruneRequest {
+        doc,
+        through: SeqId(6),
+        registry_through: SeqId(2),
+        drop_snapshots_before: SeqId(6),
+    })
+    .await
+    .unwrap();
+    // Log pruned through 6, registry only through 2: ops 3..=6 are gone from
+    // the log but still recognised by their operation ids.
+    assert_eq!(s.ops_after(doc, SeqId(0), 100).await.unwrap(), logged[6..]);
+    assert_eq!(
+        s.lookup_operation(doc, u, &logged[1].operation_id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.lookup_operation(doc, u, &logged[2].operation_id)
+            .await
+            .unwrap(),
+        Some(RegisteredOp {
+            version: DocVersion(3),
+            seq: SeqId(3)
+        })
+    );
+    let state = s.load_document_state(doc).await.unwrap();
+    assert_eq!(
+        (state.pruned_through, state.registry_pruned_through),
+        (SeqId(6), SeqId(2))
+    );
+    let audit = s.audit_document(doc).await.unwrap();
+    assert_eq!(
+        (audit.pruned_through, audit.registry_pruned_through),
+        (SeqId(6), SeqId(2))
+    );
+    assert_eq!(
+        audit.registry.iter().map(|r| r.2.seq.0).collect::<Vec<_>>(),
+        [3, 4, 5, 6, 7, 8]
+    );
+
+    // Each horizon only rises; the registry catches up with the log later.
+    s.prune(PruneRequest {
+        doc,
+        through: SeqId(6),
+        registry_through: SeqId(1),
+        drop_snapshots_before: SeqId(0),
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        s.audit_document(doc).await.unwrap().registry_pruned_through,
+        SeqId(2)
+    );
+    s.prune(PruneRequest {
+        doc,
+        through: SeqId(6),
+        registry_through: SeqId(5),
+        drop_snapshots_before: SeqId(6),
+    })
+    .await
+    .unwrap();
+    let audit = s.audit_document(doc).await.unwrap();
+    assert_eq!(
+        (audit.pruned_through, audit.registry_pruned_through),
+        (SeqId(6), SeqId(5))
+    );
+    assert_eq!(
+        audit.registry.iter().map(|r| r.2.seq.0).collect::<Vec<_>>(),
+        [6, 7, 8]
+    );
+    // A new op still registers and continues the log.
+    s.append_ops(&ops(doc, u, 9, 9)).await.unwrap();
+    assert_eq!(s.audit_document(doc).await.unwrap().registry.len(), 4);
 }
 
 async fn audit_reports_everything_stored(db: Db) {

@@ -809,10 +809,14 @@ impl Owner {
                 else {
                     return;
                 };
-                // Raise the horizon in memory BEFORE the store prunes: from
-                // now on no op based below it is rebased or looked up (the
+                // Raise the horizons in memory BEFORE the store prunes: from
+                // now on no op based below them is rebased or looked up (the
                 // dedup invariant in `pipeline`).
                 self.state.pruned_through = prune.through;
+                self.state.registry_pruned_through = self
+                    .state
+                    .registry_pruned_through
+                    .max(prune.registry_through);
                 let store = Arc::clone(&self.hub.store);
                 self.snapshot_task = Some(tokio::spawn(async move {
                     if let Err(error) = store.prune(prune).await {

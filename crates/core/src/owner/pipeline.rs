@@ -1,31 +1,43 @@
 //! The authoritative pipeline: what happens to one submitted op, in this
 //! order (issue 4 item 2): write permission; userId is the authenticated
-//! user; dedup by operation id; baseVersion not in the future; baseVersion
-//! not below the rebase horizon; shape and arithmetic; transform over the ops
-//! since baseVersion (side left); ranges against the document; apply;
-//! version and seq + 1. Persisting, broadcasting and acknowledging follow in
+//! user; dedup by operation id (as far back as the registry reaches);
+//! baseVersion not in the future; baseVersion not below the rebase horizon;
+//! shape and arithmetic; transform over the ops since baseVersion (side
+//! left); ranges against the document; apply; version and seq + 1. Persisting, broadcasting and acknowledging follow in
 //! the owner, once the op is durable.
 //!
 //! ## The dedup-vs-rebase horizon invariant
 //!
-//! A resent op carries its original `baseVersion` (docs/protocol.md §5 rule
-//! 5), and an op with base `b` was applied, if at all, at some seq `s > b`.
-//! The registry holds an entry for every op with seq > `pruned_through`
-//! (entries are written in the op's own transaction and pruned only together
-//! with the log, through the same seq). Therefore:
+//! The dedup (registry) horizon never passes the rebase (log) horizon; an op
+//! is rebased only if its dedup status is known; a resend is recognised or
+//! rejected, never applied twice; and a resend rejected with
+//! `resync_required` while its base is at or above the dedup horizon was
+//! never applied, so a client may safely re-create it.
 //!
-//! * if `b >= pruned_through`, the original (if any) has `s > b >=
-//!   pruned_through`, so its entry exists: in the in-memory window when
-//!   `b >= window.floor` (the window holds every op with seq > floor, durable
-//!   or not), else in the store (`lookup_operation`; ops below the window are
-//!   always durable because the window only evicts durable ops);
-//! * if `b < pruned_through`, the entry may be gone, and the op is rejected
-//!   with `ResyncRequired`: it is never transformed, so never applied twice.
+//! Why the code makes this true. A resent op carries its original
+//! `baseVersion` (docs/protocol.md §5 rule 5), and an op with base `b` was
+//! applied, if at all, at some seq `s > b`. The registry holds an entry for
+//! every op with seq > `registry_pruned_through` (written in the op's own
+//! transaction, pruned only through that horizon), and
+//! `registry_pruned_through <= pruned_through` (`SnapshotPolicy::saved`
+//! caps it, the store refuses otherwise, loading checks it). So:
 //!
-//! The rebase horizon is thus exactly the dedup horizon. The owner raises
-//! `pruned_through` in memory *before* it asks the store to prune (see
-//! `snapshots`), so no op is ever checked against a registry that is already
-//! smaller than the horizon says.
+//! * `b >= registry_pruned_through`: the original (if any) has `s > b`, so
+//!   its entry exists: in the in-memory window when `b >= window.floor` (the
+//!   window holds every op with seq > floor, durable or not), else in the
+//!   store (`lookup_operation`; ops below the window are always durable
+//!   because the window only evicts durable ops). The lookup runs FIRST, so
+//!   a resend of an applied op is answered with its original ack even when
+//!   the log below it was pruned. Not found means never applied: it is
+//!   rebased if `b >= pruned_through`, else rejected with `ResyncRequired`
+//!   (the log needed to rebase it is gone), and re-creating it is safe.
+//! * `b < registry_pruned_through`: the entry may be gone, so the status is
+//!   unknowable; since `b < pruned_through` too, the op is rejected with
+//!   `ResyncRequired` and never transformed, so never applied twice.
+//!
+//! The owner raises both horizons in memory *before* it asks the store to
+//! prune (see `snapshots`), so no op is ever checked against a registry that
+//! is already smaller than the horizon says.
 
 use super::rebase::Rebasing;
 use super::state::{DocState, seq_at};
@@ -84,8 +96,9 @@ impl Pipeline<'_> {
             }
             .into());
         }
-        // See the module docs: below the pruning horizon the registry may no
-        // longer know this op, so it must not be rebased (it could be a resend).
+        // See the module docs: not a known resend (or, below the dedup
+        // horizon, its status is unknowable), and the log needed to rebase
+        // it is gone.
         if base < state.pruned_through {
             return Err(CoreError::ResyncRequired);
         }
@@ -147,8 +160,9 @@ impl Pipeline<'_> {
             return Ok(Some(found));
         }
         let base = seq_at(op.base_version);
-        // Only an op based below the window can have been applied below it.
-        if base < state.window.floor() && base >= state.pruned_through {
+        // Only an op based below the window can have been applied below it;
+        // the store still knows every op applied after the dedup horizon.
+        if base < state.window.floor() && base >= state.registry_pruned_through {
             return self
                 .store
                 .lookup_operation(self.doc, user, &op.operation_id)

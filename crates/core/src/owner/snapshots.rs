@@ -4,9 +4,11 @@
 //! threshold is reached it captures the text at its current (in-memory) seq,
 //! holds the capture until that seq is durable (a snapshot must never
 //! describe a state the log could lose), then saves it in a spawned task.
-//! Once the snapshot is durable the horizon is raised in memory and the log
-//! and registry below `snapshot.seq - retention_ops` are pruned, again in a
-//! spawned task. Order matters for the dedup invariant (see `pipeline`).
+//! Once the snapshot is durable the horizons are raised in memory, then the
+//! log below `snapshot.seq - retention_ops` and the registry below
+//! `snapshot.seq - registry_retention_ops` (never above the log's) are pruned,
+//! again in a spawned task. Order matters for the dedup invariant (see
+//! `pipeline`).
 
 use crate::config::CoreConfig;
 use quire_engine::{DocumentId, SeqId};
@@ -17,6 +19,7 @@ pub(crate) struct SnapshotPolicy {
     every_ops: u64,
     every_bytes: u64,
     retention: u64,
+    registry_retention: u64,
     ops_since: u64,
     bytes_since: u64,
     /// A capture waiting for its seq to become durable.
@@ -32,6 +35,7 @@ impl SnapshotPolicy {
             every_ops: config.snapshot_every_ops.max(1),
             every_bytes: config.snapshot_every_bytes.max(1),
             retention: config.retention_ops,
+            registry_retention: config.effective_registry_retention(),
             ops_since,
             bytes_since: 0,
             captured: None,
@@ -74,7 +78,8 @@ impl SnapshotPolicy {
     }
 
     /// A snapshot at `seq` is durable: what to prune, if anything. The new
-    /// horizon trails the snapshot by `retention_ops`; pruning waits until a
+    /// log horizon trails the snapshot by `retention_ops`, the registry
+    /// horizon by `registry_retention_ops`; pruning waits until a
     /// known snapshot lies at or below it, and that snapshot is kept, so the
     /// retained log always starts at a snapshot and stays verifiable.
     pub fn saved(
@@ -92,9 +97,12 @@ impl SnapshotPolicy {
         while self.known.front().is_some_and(|s| *s < keep) {
             self.known.pop_front();
         }
+        // The dedup horizon trails further, and never passes the log's.
+        let registry_through = SeqId(seq.0.saturating_sub(self.registry_retention)).min(keep);
         Some(PruneRequest {
             doc,
             through: keep,
+            registry_through,
             drop_snapshots_before: keep,
         })
     }

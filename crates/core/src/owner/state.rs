@@ -23,9 +23,12 @@ pub(crate) struct DocState {
     pub version: DocVersion,
     pub seq: SeqId,
     pub window: Window,
-    /// Every op with seq ≤ this was pruned from the stored log and registry:
-    /// the rebase horizon and the dedup horizon (see `pipeline`).
+    /// Every op with seq ≤ this was pruned from the stored log: the rebase
+    /// horizon (see `pipeline`).
     pub pruned_through: SeqId,
+    /// Every registry entry with seq ≤ this was pruned: the dedup horizon.
+    /// Never above `pruned_through` (see `pipeline`).
+    pub registry_pruned_through: SeqId,
 }
 
 /// The most recent ops, applied in memory (durable or still committing), and
@@ -110,6 +113,12 @@ impl DocState {
                 stored.pruned_through
             )));
         }
+        if stored.registry_pruned_through > stored.pruned_through {
+            return Err(corrupt(format!(
+                "registry pruned through {:?}, past the log's horizon {:?}",
+                stored.registry_pruned_through, stored.pruned_through
+            )));
+        }
         let keep_from = stored.tail.len().saturating_sub(window_capacity);
         let mut window = Window::new(seq, window_capacity);
         for (i, logged) in stored.tail.iter().enumerate() {
@@ -137,6 +146,7 @@ impl DocState {
             seq,
             window,
             pruned_through: stored.pruned_through,
+            registry_pruned_through: stored.registry_pruned_through,
         })
     }
 }

@@ -103,15 +103,19 @@ pub(crate) async fn append_ops<C: GenericClient>(c: &C, ops: &[LoggedOp]) -> Sto
     Ok(())
 }
 
-async fn pruned_through<C: GenericClient>(c: &C, doc: DocumentId) -> StoreResult<SeqId> {
+/// The document's (log, registry) pruning horizons.
+async fn horizons<C: GenericClient>(c: &C, doc: DocumentId) -> StoreResult<(SeqId, SeqId)> {
     let row = query_opt(
         c,
-        "SELECT pruned_through FROM documents WHERE id = $1",
+        "SELECT pruned_through, registry_pruned_through FROM documents WHERE id = $1",
         &[&doc.0],
     )
     .await?
     .ok_or(StoreError::NotFound)?;
-    Ok(SeqId(from_db_int("pruned_through", rows::get(&row, 0)?)?))
+    Ok((
+        SeqId(from_db_int("pruned_through", rows::get(&row, 0)?)?),
+        SeqId(from_db_int("registry_pruned_through", rows::get(&row, 1)?)?),
+    ))
 }
 
 /// Ops with `seq > after`, ascending; `limit` of `None` means all of them.
@@ -135,7 +139,7 @@ pub(crate) async fn load_document_state<C: GenericClient>(
     c: &C,
     doc: DocumentId,
 ) -> StoreResult<DocumentState> {
-    let pruned_through = pruned_through(c, doc).await?;
+    let (pruned_through, registry_pruned_through) = horizons(c, doc).await?;
     let sql = format!(
         "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE document = $1 ORDER BY seq DESC LIMIT 1"
     );
@@ -149,6 +153,7 @@ pub(crate) async fn load_document_state<C: GenericClient>(
         snapshot,
         tail,
         pruned_through,
+        registry_pruned_through,
     })
 }
 
@@ -214,25 +219,27 @@ pub(crate) async fn save_snapshot<C: GenericClient>(c: &C, s: &Snapshot) -> Stor
 
 /// Call inside a transaction.
 pub(crate) async fn prune<C: GenericClient>(c: &C, req: PruneRequest) -> StoreResult<()> {
+    req.check()?;
     let through = to_db_int("seq", req.through.0)?;
+    let registry_through = to_db_int("seq", req.registry_through.0)?;
     let drop_before = to_db_int("seq", req.drop_snapshots_before.0)?;
     let changed = execute(
         c,
-        "UPDATE documents SET pruned_through = GREATEST(pruned_through, $2) WHERE id = $1",
-        &[&req.doc.0, &through],
+        "UPDATE documents SET pruned_through = GREATEST(pruned_through, $2),
+             registry_pruned_through = GREATEST(registry_pruned_through, $3)
+         WHERE id = $1",
+        &[&req.doc.0, &through, &registry_through],
     )
     .await?;
     if changed == 0 {
         return Err(StoreError::NotFound);
     }
-    // Registry entries are found through the ops they belong to (written in
-    // the same transaction), so the registry needs no second index by seq.
+    // The registry outlives the log, so its entries are found by their own
+    // seq (index `op_registry_by_seq`), not through the ops.
     execute(
         c,
-        "DELETE FROM op_registry r USING ops o
-         WHERE o.document = $1 AND o.seq <= $2
-           AND r.document = o.document AND r.user_id = o.user_id AND r.operation_id = o.operation_id",
-        &[&req.doc.0, &through],
+        "DELETE FROM op_registry WHERE document = $1 AND seq <= $2",
+        &[&req.doc.0, &registry_through],
     )
     .await?;
     execute(
@@ -255,7 +262,7 @@ pub(crate) async fn audit_document<C: GenericClient>(
     c: &C,
     doc: DocumentId,
 ) -> StoreResult<DocumentAudit> {
-    let pruned_through = pruned_through(c, doc).await?;
+    let (pruned_through, registry_pruned_through) = horizons(c, doc).await?;
     let sql = format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE document = $1 ORDER BY seq");
     let snapshots = query(c, &sql, &[&doc.0])
         .await?
@@ -286,6 +293,7 @@ pub(crate) async fn audit_document<C: GenericClient>(
         ops,
         registry,
         pruned_through,
+        registry_pruned_through,
     })
 }
 

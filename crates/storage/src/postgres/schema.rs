@@ -11,9 +11,10 @@ use deadpool_postgres::Pool;
 const MIGRATION_LOCK_KEY: i32 = 0x5155_4952; // "QUIR"
 
 /// `(version, SQL)`, ascending. Never edit a released entry: add a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE users (
     id             uuid PRIMARY KEY,
     username       text NOT NULL,
@@ -72,7 +73,18 @@ CREATE TABLE snapshots (
     PRIMARY KEY (document, seq)
 );
 "#,
-)];
+    ),
+    (
+        2,
+        r#"
+-- The operation-id registry is kept longer than the log (dedup horizon <=
+-- rebase horizon), so it gets its own horizon and is pruned by its own seq.
+ALTER TABLE documents ADD COLUMN registry_pruned_through bigint NOT NULL DEFAULT 0;
+UPDATE documents SET registry_pruned_through = pruned_through;
+CREATE INDEX op_registry_by_seq ON op_registry (document, seq);
+"#,
+    ),
+];
 
 /// Creates `schema` if given (already validated as a plain identifier) and
 /// applies missing migrations in it (or in `public`).

@@ -90,15 +90,19 @@ pub(crate) fn append_ops(conn: &Connection, ops: &[LoggedOp]) -> StoreResult<()>
     Ok(())
 }
 
-fn pruned_through(conn: &Connection, doc: DocumentId) -> StoreResult<SeqId> {
-    let value: Option<i64> = conn
-        .prepare_cached("SELECT pruned_through FROM documents WHERE id = ?1")?
-        .query_row([doc.0], |r| r.get(0))
+/// The document's (log, registry) pruning horizons.
+fn horizons(conn: &Connection, doc: DocumentId) -> StoreResult<(SeqId, SeqId)> {
+    let value: Option<(i64, i64)> = conn
+        .prepare_cached(
+            "SELECT pruned_through, registry_pruned_through FROM documents WHERE id = ?1",
+        )?
+        .query_row([doc.0], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    Ok(SeqId(from_db_int(
-        "pruned_through",
-        value.ok_or(StoreError::NotFound)?,
-    )?))
+    let (log, registry) = value.ok_or(StoreError::NotFound)?;
+    Ok((
+        SeqId(from_db_int("pruned_through", log)?),
+        SeqId(from_db_int("registry_pruned_through", registry)?),
+    ))
 }
 
 fn latest_snapshot(conn: &Connection, doc: DocumentId) -> StoreResult<Option<Snapshot>> {
@@ -143,7 +147,7 @@ pub(crate) fn load_document_state(
     doc: DocumentId,
 ) -> StoreResult<DocumentState> {
     consistent(conn, |conn| {
-        let pruned_through = pruned_through(conn, doc)?;
+        let (pruned_through, registry_pruned_through) = horizons(conn, doc)?;
         let snapshot = latest_snapshot(conn, doc)?;
         let from = snapshot.as_ref().map_or(SeqId(0), |s| s.seq);
         let tail = ops_from(conn, doc, from, None)?;
@@ -151,6 +155,7 @@ pub(crate) fn load_document_state(
             snapshot,
             tail,
             pruned_through,
+            registry_pruned_through,
         })
     })
 }
@@ -216,23 +221,24 @@ pub(crate) fn save_snapshot(conn: &Connection, s: &Snapshot) -> StoreResult<()> 
 }
 
 pub(crate) fn prune(conn: &Connection, req: PruneRequest) -> StoreResult<()> {
+    req.check()?;
     let through = to_db_int("seq", req.through.0)?;
+    let registry_through = to_db_int("seq", req.registry_through.0)?;
     let drop_before = to_db_int("seq", req.drop_snapshots_before.0)?;
     let changed = conn
         .prepare_cached(
-            "UPDATE documents SET pruned_through = max(pruned_through, ?2) WHERE id = ?1",
+            "UPDATE documents SET pruned_through = max(pruned_through, ?2),
+                 registry_pruned_through = max(registry_pruned_through, ?3)
+             WHERE id = ?1",
         )?
-        .execute(params![req.doc.0, through])?;
+        .execute(params![req.doc.0, through, registry_through])?;
     if changed == 0 {
         return Err(StoreError::NotFound);
     }
-    // Registry entries are found through the ops they belong to (written in
-    // the same transaction), so the registry needs no second index by seq.
-    conn.prepare_cached(
-        "DELETE FROM op_registry WHERE document = ?1 AND (user_id, operation_id) IN
-             (SELECT user_id, operation_id FROM ops WHERE document = ?1 AND seq <= ?2)",
-    )?
-    .execute(params![req.doc.0, through])?;
+    // The registry outlives the log, so its entries are found by their own
+    // seq (index `op_registry_by_seq`), not through the ops.
+    conn.prepare_cached("DELETE FROM op_registry WHERE document = ?1 AND seq <= ?2")?
+        .execute(params![req.doc.0, registry_through])?;
     conn.prepare_cached("DELETE FROM ops WHERE document = ?1 AND seq <= ?2")?
         .execute(params![req.doc.0, through])?;
     conn.prepare_cached("DELETE FROM snapshots WHERE document = ?1 AND seq < ?2")?
@@ -242,7 +248,7 @@ pub(crate) fn prune(conn: &Connection, req: PruneRequest) -> StoreResult<()> {
 
 pub(crate) fn audit_document(conn: &Connection, doc: DocumentId) -> StoreResult<DocumentAudit> {
     consistent(conn, |conn| {
-        let pruned_through = pruned_through(conn, doc)?;
+        let (pruned_through, registry_pruned_through) = horizons(conn, doc)?;
         let sql =
             format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE document = ?1 ORDER BY seq");
         let mut stmt = conn.prepare_cached(&sql)?;
@@ -266,6 +272,7 @@ pub(crate) fn audit_document(conn: &Connection, doc: DocumentId) -> StoreResult<
             ops,
             registry,
             pruned_through,
+            registry_pruned_through,
         })
     })
 }

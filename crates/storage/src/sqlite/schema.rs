@@ -10,9 +10,10 @@ use crate::{StoreError, StoreResult};
 use rusqlite::{Connection, TransactionBehavior};
 
 /// `(version, SQL)`, ascending. Never edit a released entry: add a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE users (
     id             BLOB PRIMARY KEY NOT NULL,
     username       TEXT NOT NULL,
@@ -71,7 +72,18 @@ CREATE TABLE snapshots (
     PRIMARY KEY (document, seq)
 );
 "#,
-)];
+    ),
+    (
+        2,
+        r#"
+-- The operation-id registry is kept longer than the log (dedup horizon <=
+-- rebase horizon), so it gets its own horizon and is pruned by its own seq.
+ALTER TABLE documents ADD COLUMN registry_pruned_through INTEGER NOT NULL DEFAULT 0;
+UPDATE documents SET registry_pruned_through = pruned_through;
+CREATE INDEX op_registry_by_seq ON op_registry (document, seq);
+"#,
+    ),
+];
 
 /// Brings the database up to the newest schema this binary knows.
 pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {
