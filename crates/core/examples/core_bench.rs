@@ -202,11 +202,11 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         if which.as_deref().is_none_or(|w| w == "one_doc") {
-            throughput("one_doc", 1, 100, 300, 1).await;
+            throughput("one_doc", 1, 100, 1_000, 1).await;
             throughput("one_doc", 1, 100, 3_000, 16).await;
         }
         if which.as_deref().is_none_or(|w| w == "many_docs") {
-            throughput("many_docs", 1_000, 2, 30, 1).await;
+            throughput("many_docs", 1_000, 2, 100, 1).await;
             throughput("many_docs", 1_000, 2, 300, 16).await;
         }
         if which.as_deref().is_none_or(|w| w == "load") {

@@ -28,6 +28,8 @@ pub enum Corruption {
         version: u64,
         expected: u64,
     },
+    /// A server fault, or a client that reused an operation id for a new op
+    /// after the first use left the owner's window (see the core pipeline).
     #[error("operation {operation_id} of user {user} applied twice (seqs {first} and {second})")]
     AppliedTwice {
         user: UserId,
@@ -38,12 +40,16 @@ pub enum Corruption {
     #[error("op at seq {seq} has no registry entry")]
     NotRegistered { seq: u64 },
     #[error(
-        "registry entry for {operation_id} says seq {registered}, the log has it at seq {logged}"
+        "registry entry at seq {seq} names {registered_user}/{registered} (version {registered_version}), \
+         the log has {logged_user}/{logged}"
     )]
     RegistryMismatch {
-        operation_id: OperationId,
-        registered: u64,
-        logged: u64,
+        seq: u64,
+        registered_user: UserId,
+        registered: OperationId,
+        registered_version: u64,
+        logged_user: UserId,
+        logged: OperationId,
     },
     #[error("registry entry for {operation_id} (seq {seq}) has no op in the log")]
     DanglingRegistryEntry { operation_id: OperationId, seq: u64 },
@@ -183,9 +189,9 @@ fn parse_log(log: &[LoggedOp], pruned: SeqId, found: &mut Vec<Corruption>) -> Ve
     parsed
 }
 
-/// Every retained op has its registry entry; above the log's horizon the
-/// registry has nothing else; below it, entries lie above the registry's own
-/// horizon and name distinct seqs.
+/// Every retained op has its registry entry (at its seq, naming its user, id
+/// and version); above the log's horizon the registry has nothing else; below
+/// it, entries lie above the registry's own horizon and name distinct seqs.
 fn check_registry(audit: &DocumentAudit, found: &mut Vec<Corruption>) {
     if audit.registry_pruned_through > audit.pruned_through {
         found.push(Corruption::RegistryHorizonPastLog {
@@ -193,44 +199,16 @@ fn check_registry(audit: &DocumentAudit, found: &mut Vec<Corruption>) {
             log: audit.pruned_through.0,
         });
     }
-    let registry: HashMap<(UserId, &OperationId), RegisteredOp> = audit
-        .registry
-        .iter()
-        .map(|(u, id, r)| ((*u, id), *r))
-        .collect();
-    for op in &audit.ops {
-        match registry.get(&(op.user, &op.operation_id)) {
-            None => found.push(Corruption::NotRegistered { seq: op.seq.0 }),
-            Some(r) if r.seq != op.seq || r.version != op.version => {
-                found.push(Corruption::RegistryMismatch {
-                    operation_id: op.operation_id.clone(),
-                    registered: r.seq.0,
-                    logged: op.seq.0,
-                })
-            }
-            Some(_) => {}
-        }
-    }
-    let logged: HashMap<(UserId, &OperationId), SeqId> = audit
-        .ops
-        .iter()
-        .map(|o| ((o.user, &o.operation_id), o.seq))
-        .collect();
-    let mut by_seq: HashMap<SeqId, &OperationId> = HashMap::with_capacity(audit.registry.len());
+    let mut by_seq: HashMap<SeqId, (UserId, &OperationId, RegisteredOp)> =
+        HashMap::with_capacity(audit.registry.len());
     for (user, id, r) in &audit.registry {
-        if r.seq > audit.pruned_through && !logged.contains_key(&(*user, id)) {
-            found.push(Corruption::DanglingRegistryEntry {
-                operation_id: id.clone(),
-                seq: r.seq.0,
-            });
-        }
         if r.seq <= audit.registry_pruned_through {
             found.push(Corruption::RegistryEntryBelowHorizon {
                 operation_id: id.clone(),
                 seq: r.seq.0,
             });
         }
-        if let Some(first) = by_seq.insert(r.seq, id) {
+        if let Some((_, first, _)) = by_seq.insert(r.seq, (*user, id, *r)) {
             found.push(Corruption::RegistrySeqTwice {
                 first: first.clone(),
                 second: id.clone(),
@@ -238,6 +216,40 @@ fn check_registry(audit: &DocumentAudit, found: &mut Vec<Corruption>) {
             });
         }
     }
+    for op in &audit.ops {
+        match by_seq.remove(&op.seq) {
+            None => found.push(Corruption::NotRegistered { seq: op.seq.0 }),
+            Some((user, id, r))
+                if user != op.user || *id != op.operation_id || r.version != op.version =>
+            {
+                found.push(Corruption::RegistryMismatch {
+                    seq: op.seq.0,
+                    registered_user: user,
+                    registered: id.clone(),
+                    registered_version: r.version.0,
+                    logged_user: op.user,
+                    logged: op.operation_id.clone(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    // What is left has no op: fine below the log's horizon (the registry
+    // outlives the log), dangling above it.
+    let mut dangling: Vec<(SeqId, &OperationId)> = by_seq
+        .into_iter()
+        .filter(|(seq, _)| *seq > audit.pruned_through)
+        .map(|(seq, (_, id, _))| (seq, id))
+        .collect();
+    dangling.sort();
+    found.extend(
+        dangling
+            .into_iter()
+            .map(|(seq, id)| Corruption::DanglingRegistryEntry {
+                operation_id: id.clone(),
+                seq: seq.0,
+            }),
+    );
 }
 
 /// Replays the retained log from its starting state (the empty text when

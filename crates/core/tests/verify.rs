@@ -100,8 +100,18 @@ async fn each_kind_of_corruption_is_named() {
 
     let mut a = clean.clone();
     let i = logged_entry(&a);
-    a.registry[i].2.seq = SeqId(a.registry[i].2.seq.0 + 1);
-    assert!(matches!(found(&a)[0], Corruption::RegistryMismatch { .. }));
+    a.registry[i].1 = OperationId::parse("other").unwrap();
+    assert_eq!(
+        found(&a),
+        vec![Corruption::RegistryMismatch {
+            seq: clean.ops[mid].seq.0,
+            registered_user: clean.ops[mid].user,
+            registered: OperationId::parse("other").unwrap(),
+            registered_version: clean.ops[mid].version.0,
+            logged_user: clean.ops[mid].user,
+            logged: clean.ops[mid].operation_id.clone(),
+        }]
+    );
 
     let mut a = clean.clone();
     let extra = (

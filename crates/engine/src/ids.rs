@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// The state of a document: the number of ops applied since creation.
 /// An empty, freshly created document is at version 0.
@@ -81,9 +82,12 @@ uuid_id!(
 /// Client-chosen, globally unique id of one operation (the SDKs use UUIDs).
 /// Deduplication is keyed by `(document, user, operation id)`, so one user can
 /// never make another user's op look like a duplicate.
+///
+/// Shared, not owned: one id is held by the pipeline, the window's registry,
+/// the log record and every broadcast, so a clone is a reference count.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
-pub struct OperationId(String);
+pub struct OperationId(Arc<str>);
 
 /// Longest accepted operation id, in bytes.
 pub const MAX_OPERATION_ID_LEN: usize = 128;
@@ -115,12 +119,12 @@ impl OperationId {
         {
             return Err(OperationIdError::BadCharacter);
         }
-        Ok(Self(s))
+        Ok(Self(s.into()))
     }
 
     /// A fresh random (UUID v4) id.
     pub fn new_random() -> Self {
-        Self(uuid::Uuid::new_v4().to_string())
+        Self(uuid::Uuid::new_v4().to_string().into())
     }
 
     pub fn as_str(&self) -> &str {

@@ -121,9 +121,9 @@ pub trait Store: Send + Sync + 'static {
     /// have consecutive sequence ids continuing the stored log, else `Continuity`
     /// and nothing is written. "Stored log" means the highest seq the document
     /// ever had: the log's end, or if the log is empty the pruning horizon or the
-    /// newest snapshot. A `(doc, user, operation_id)` already registered (or
-    /// twice in the call) is `Conflict`, and again nothing of the call is written;
-    /// an unknown document is `NotFound`. Each call is one request of the
+    /// newest snapshot. Operation ids are registered at their op's seq and not
+    /// checked for uniqueness here: the core's pipeline owns deduplication (see
+    /// `lookup_operation`). An unknown document is `NotFound`. Each call is one request of the
     /// backend's group commit: concurrent calls share one transaction and one
     /// fsync, yet one failing call never affects the others. Also raises the
     /// documents' `updated_at_ms` to their newest op's `created_at_ms`.
@@ -138,12 +138,17 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<LoggedOp>>;
 
-    /// The registry entry for an operation id, if it is still registered.
+    /// The registry entry of the op this user applied under this id at a
+    /// seq above `applied_after`, if it is still registered (the oldest, if
+    /// a client reused the id). A resend carries its original base version
+    /// and its original was applied above it, so the caller passes the base:
+    /// the registry is clustered by seq and this scans forward from there.
     async fn lookup_operation(
         &self,
         doc: DocumentId,
         user: UserId,
         id: &OperationId,
+        applied_after: SeqId,
     ) -> StoreResult<Option<RegisteredOp>>;
 
     /// Stores a snapshot durably (replacing none: several may exist).

@@ -18,7 +18,7 @@ store_tests!(
     access_rules_set_change_revoke,
     owner_rule_cannot_be_changed_through_sharing,
     append_checks_continuity,
-    duplicate_operation_id_writes_nothing,
+    a_reused_operation_id_is_found_above_the_base,
     operation_ids_are_keyed_per_user,
     failing_requests_do_not_affect_their_group,
     ops_after_and_lookup_operation,
@@ -215,7 +215,7 @@ async fn rename_and_delete_cascade(db: Db) {
     assert!(s.collaborators(doc).await.unwrap().is_empty());
     assert!(s.ops_after(doc, SeqId(0), 100).await.unwrap().is_empty());
     assert_eq!(
-        s.lookup_operation(doc, bob, &logged[0].operation_id)
+        s.lookup_operation(doc, bob, &logged[0].operation_id, SeqId(0))
             .await
             .unwrap(),
         None
@@ -358,7 +358,7 @@ async fn append_checks_continuity(db: Db) {
         .collect();
     assert_eq!(seqs, [1, 2, 3]);
     assert_eq!(
-        s.lookup_operation(doc, u, &gap_inside[0].operation_id)
+        s.lookup_operation(doc, u, &gap_inside[0].operation_id, SeqId(0))
             .await
             .unwrap(),
         None
@@ -388,46 +388,45 @@ async fn append_checks_continuity(db: Db) {
     );
 }
 
-async fn duplicate_operation_id_writes_nothing(db: Db) {
+async fn a_reused_operation_id_is_found_above_the_base(db: Db) {
     let s = &db.store;
     let u = user(s, "writer").await;
     let doc = document(s, u, "log", 1).await;
-    let first = ops(doc, u, 1, 2);
-    s.append_ops(&first).await.unwrap();
-
-    // Op 3 is fresh, op 4 reuses op 1's id: the whole request is refused.
-    let mut request = ops(doc, u, 3, 4);
-    request[1].operation_id = first[0].operation_id.clone();
-    let refused = s.append_ops(&request).await;
-    assert!(
-        matches!(refused, Err(StoreError::Conflict(_))),
-        "{refused:?}"
-    );
-    assert_eq!(s.ops_after(doc, SeqId(0), 100).await.unwrap(), first);
+    // A client reused op 1's id for op 3 (the core allows it once the first
+    // use has left its window): each lookup finds the first use above the
+    // base it is given, which is the one a resend with that base refers to.
+    let mut logged = ops(doc, u, 1, 4);
+    logged[2].operation_id = logged[0].operation_id.clone();
+    s.append_ops(&logged).await.unwrap();
+    let id = &logged[0].operation_id;
+    let at = |seq| {
+        Some(RegisteredOp {
+            version: DocVersion(seq),
+            seq: SeqId(seq),
+        })
+    };
     assert_eq!(
-        s.lookup_operation(doc, u, &request[0].operation_id)
-            .await
-            .unwrap(),
+        s.lookup_operation(doc, u, id, SeqId(0)).await.unwrap(),
+        at(1)
+    );
+    assert_eq!(
+        s.lookup_operation(doc, u, id, SeqId(1)).await.unwrap(),
+        at(3)
+    );
+    assert_eq!(
+        s.lookup_operation(doc, u, id, SeqId(2)).await.unwrap(),
+        at(3)
+    );
+    assert_eq!(
+        s.lookup_operation(doc, u, id, SeqId(3)).await.unwrap(),
         None
     );
     assert_eq!(
-        s.lookup_operation(doc, u, &first[0].operation_id)
+        s.lookup_operation(doc, u, &logged[3].operation_id, SeqId(3))
             .await
             .unwrap(),
-        Some(RegisteredOp {
-            version: DocVersion(1),
-            seq: SeqId(1)
-        })
+        at(4)
     );
-
-    // The same id twice inside one request is refused too.
-    let mut twice = ops(doc, u, 3, 4);
-    twice[1].operation_id = twice[0].operation_id.clone();
-    assert!(matches!(
-        s.append_ops(&twice).await,
-        Err(StoreError::Conflict(_))
-    ));
-    assert_eq!(s.ops_after(doc, SeqId(0), 100).await.unwrap().len(), 2);
 }
 
 async fn operation_ids_are_keyed_per_user(db: Db) {
@@ -445,22 +444,35 @@ async fn operation_ids_are_keyed_per_user(db: Db) {
     s.append_ops(&[first, second]).await.unwrap();
     s.append_ops(&[elsewhere]).await.unwrap();
     assert_eq!(
-        s.lookup_operation(doc, a, &id).await.unwrap().unwrap().seq,
-        SeqId(1)
-    );
-    assert_eq!(
-        s.lookup_operation(doc, b, &id).await.unwrap().unwrap().seq,
-        SeqId(2)
-    );
-    assert_eq!(
-        s.lookup_operation(other_doc, a, &id)
+        s.lookup_operation(doc, a, &id, SeqId(0))
             .await
             .unwrap()
             .unwrap()
             .seq,
         SeqId(1)
     );
-    assert_eq!(s.lookup_operation(other_doc, b, &id).await.unwrap(), None);
+    assert_eq!(
+        s.lookup_operation(doc, b, &id, SeqId(0))
+            .await
+            .unwrap()
+            .unwrap()
+            .seq,
+        SeqId(2)
+    );
+    assert_eq!(
+        s.lookup_operation(other_doc, a, &id, SeqId(0))
+            .await
+            .unwrap()
+            .unwrap()
+            .seq,
+        SeqId(1)
+    );
+    assert_eq!(
+        s.lookup_operation(other_doc, b, &id, SeqId(0))
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 async fn failing_requests_do_not_affect_their_group(db: Db) {
@@ -477,18 +489,18 @@ async fn failing_requests_do_not_affect_their_group(db: Db) {
     for &d in &good_docs {
         requests.push((ops(d, u, 1, 3), true));
     }
+    let missing = DocumentId::new_random();
     for i in 0..10 {
         requests.push((ops(bad, u, 5 + i, 6 + i), false)); // gaps: Continuity
-        let mut again = op(dup, u, 2);
-        again.operation_id = seed.operation_id.clone(); // Conflict
-        requests.push((vec![again], false));
+        requests.push((vec![op(dup, u, 1)], false)); // seq 1 again: Continuity
+        requests.push((vec![op(missing, u, 1)], false)); // NotFound
     }
     let results = join_all(requests.iter().map(|(r, _)| s.append_ops(r))).await;
     for ((request, should_pass), result) in requests.iter().zip(&results) {
         match (should_pass, result) {
             (true, Ok(())) => {}
-            (false, Err(StoreError::Continuity(_))) if request[0].doc == bad => {}
-            (false, Err(StoreError::Conflict(_))) if request[0].doc == dup => {}
+            (false, Err(StoreError::Continuity(_))) if [bad, dup].contains(&request[0].doc) => {}
+            (false, Err(StoreError::NotFound)) if request[0].doc == missing => {}
             other => panic!(
                 "unexpected outcome {other:?} for a request on {}",
                 request[0].doc
@@ -518,7 +530,7 @@ async fn ops_after_and_lookup_operation(db: Db) {
             .is_empty()
     );
     assert_eq!(
-        s.lookup_operation(doc, u, &logged[4].operation_id)
+        s.lookup_operation(doc, u, &logged[4].operation_id, SeqId(0))
             .await
             .unwrap(),
         Some(RegisteredOp {
@@ -527,7 +539,7 @@ async fn ops_after_and_lookup_operation(db: Db) {
         })
     );
     assert_eq!(
-        s.lookup_operation(doc, u, &OperationId::new_random())
+        s.lookup_operation(doc, u, &OperationId::new_random(), SeqId(0))
             .await
             .unwrap(),
         None
@@ -622,13 +634,13 @@ async fn pruning_moves_the_horizon(db: Db) {
     .unwrap();
     assert_eq!(s.ops_after(doc, SeqId(0), 100).await.unwrap(), logged[3..]);
     assert_eq!(
-        s.lookup_operation(doc, u, &logged[2].operation_id)
+        s.lookup_operation(doc, u, &logged[2].operation_id, SeqId(0))
             .await
             .unwrap(),
         None
     );
     assert!(
-        s.lookup_operation(doc, u, &logged[3].operation_id)
+        s.lookup_operation(doc, u, &logged[3].operation_id, SeqId(0))
             .await
             .unwrap()
             .is_some()
@@ -733,13 +745,13 @@ async fn the_registry_outlives_the_log(db: Db) {
     // the log but still recognised by their operation ids.
     assert_eq!(s.ops_after(doc, SeqId(0), 100).await.unwrap(), logged[6..]);
     assert_eq!(
-        s.lookup_operation(doc, u, &logged[1].operation_id)
+        s.lookup_operation(doc, u, &logged[1].operation_id, SeqId(0))
             .await
             .unwrap(),
         None
     );
     assert_eq!(
-        s.lookup_operation(doc, u, &logged[2].operation_id)
+        s.lookup_operation(doc, u, &logged[2].operation_id, SeqId(0))
             .await
             .unwrap(),
         Some(RegisteredOp {

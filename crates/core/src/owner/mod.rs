@@ -26,7 +26,6 @@ use crate::session::{JoinRequest, Session, SessionHandle};
 use acl::Acl;
 use pipeline::{Outcome, Pipeline};
 use quire_engine::client_op::ClientOp;
-use quire_engine::op::{Side, transform_position};
 use quire_engine::{DocVersion, DocumentId, SeqId, UserId};
 use quire_storage::{LoggedOp, Role, Snapshot, StoreError};
 use sessions::{Greeting, Sessions};
@@ -503,7 +502,12 @@ impl Owner {
                 return None;
             }
         }
-        ops.extend(self.state.window.ops_after(since.max(floor))?.cloned());
+        ops.extend(
+            self.state
+                .window
+                .ops_after(since.max(floor))?
+                .map(|w| Arc::clone(&w.op)),
+        );
         Some(ops.into())
     }
 
@@ -604,9 +608,9 @@ impl Owner {
         };
         let clamp = |p: u64| usize::try_from(p).unwrap_or(usize::MAX);
         let (mut a, mut h) = (clamp(anchor), clamp(head));
-        for committed in ops.take_while(|c| c.seq <= self.durable) {
-            a = transform_position(a, &committed.op, Side::Left);
-            h = transform_position(h, &committed.op, Side::Left);
+        for w in ops.take_while(|w| w.op.seq <= self.durable) {
+            a = rebase::move_left(a, &w.op.op, w.shape);
+            h = rebase::move_left(h, &w.op.op, w.shape);
         }
         let (a, h) = (
             a.min(self.durable_len) as u64,

@@ -25,10 +25,10 @@
 //! * `b >= registry_pruned_through`: the original (if any) has `s > b`, so
 //!   its entry exists: in the in-memory window when `b >= window.floor` (the
 //!   window holds every op with seq > floor, durable or not), else in the
-//!   store (`lookup_operation`; ops below the window are always durable
-//!   because the window only evicts durable ops). The lookup runs FIRST, so
-//!   a resend of an applied op is answered with its original ack even when
-//!   the log below it was pruned. Not found means never applied: it is
+//!   store (`lookup_operation` scans the registry's seqs above `b`; ops below
+//!   the window are always durable because the window only evicts durable
+//!   ops). The lookup runs FIRST, so a resend of an applied op is answered
+//!   with its original ack even when the log below it was pruned. Not found means never applied: it is
 //!   rebased if `b >= pruned_through`, else rejected with `ResyncRequired`
 //!   (the log needed to rebase it is gone), and re-creating it is safe.
 //! * `b < registry_pruned_through`: the entry may be gone, so the status is
@@ -38,8 +38,19 @@
 //! The owner raises both horizons in memory *before* it asks the store to
 //! prune (see `snapshots`), so no op is ever checked against a registry that
 //! is already smaller than the horizon says.
+//!
+//! ## Reused operation ids
+//!
+//! An operation id names one op of one user (docs/protocol.md §5 rule 5).
+//! The store does not enforce uniqueness: a unique (user, id) index put one
+//! random B-tree page per op into every commit, which halved throughput; the
+//! registry is clustered by seq instead. An id found in the window is a
+//! duplicate whatever its base. A client that reuses an id for a *new* op
+//! after the first use left the window (and sends it with a newer base) has
+//! it applied as a new op: nothing is lost or applied twice that the client
+//! did not send twice, and `quire verify` reports the reuse.
 
-use super::rebase::Rebasing;
+use super::rebase::{Rebasing, Shape};
 use super::state::{DocState, seq_at};
 use crate::error::{BadOp, CoreError};
 use crate::events::{CommittedOp, SessionId, entry_json};
@@ -165,7 +176,7 @@ impl Pipeline<'_> {
         if base < state.window.floor() && base >= state.registry_pruned_through {
             return self
                 .store
-                .lookup_operation(self.doc, user, &op.operation_id)
+                .lookup_operation(self.doc, user, &op.operation_id, base)
                 .await
                 .map_err(CoreError::from_store);
         }
@@ -206,7 +217,7 @@ impl Pipeline<'_> {
                 let other: TextOp = serde_json::from_str(&logged.op_json).map_err(|e| {
                     CoreError::Internal(format!("stored op {:?} is not an op: {e}", logged.seq))
                 })?;
-                op.over(&other);
+                op.over(&other, Shape::Other);
             }
             if expected != floor {
                 return Err(CoreError::ResyncRequired);
@@ -217,7 +228,7 @@ impl Pipeline<'_> {
             .ops_after(base.max(floor))
             .ok_or_else(|| CoreError::Internal("window does not cover its floor".into()))?;
         for other in recent {
-            op.over(&other.op);
+            op.over(&other.op.op, other.shape);
         }
         Ok(op.finish())
     }

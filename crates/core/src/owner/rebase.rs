@@ -6,8 +6,53 @@
 //! position, at the start of a deleted range that contains it), without
 //! building an intermediate op per step. Under heavy concurrency an op is
 //! rebased over hundreds of ops, so this is the owner's hottest loop.
+//!
+//! The ops it steps over are described by their [`Shape`], kept inline in the
+//! window: moving a position over a lone insert or delete is then two
+//! comparisons on contiguous memory instead of a walk through each op's
+//! separately allocated components (a cache miss per op, which made this loop
+//! 15% of the owner's time with 100 submitters).
 
 use quire_engine::op::{Component, InsertText, Side, TextOp, transform_position};
+
+/// What moving a position over an op needs to know, for the common shapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// Inserts `len` code points at `at`.
+    Insert { at: usize, len: usize },
+    /// Deletes `len` code points at `at`.
+    Delete { at: usize, len: usize },
+    /// Anything else: use the op itself.
+    Other,
+}
+
+impl Shape {
+    pub fn of(op: &TextOp) -> Shape {
+        match op.components() {
+            [Component::Insert(text)] => Shape::Insert {
+                at: 0,
+                len: text.chars().count(),
+            },
+            [Component::Skip(at), Component::Insert(text)] => Shape::Insert {
+                at: *at,
+                len: text.chars().count(),
+            },
+            [Component::Delete(len)] => Shape::Delete { at: 0, len: *len },
+            [Component::Skip(at), Component::Delete(len)] => Shape::Delete { at: *at, len: *len },
+            _ => Shape::Other,
+        }
+    }
+}
+
+/// `transform_position(pos, op, Side::Left)`, where `shape` is `op`'s shape.
+pub(crate) fn move_left(pos: usize, op: &TextOp, shape: Shape) -> usize {
+    match shape {
+        Shape::Insert { at, len } if pos > at => pos + len,
+        Shape::Delete { at, len } if pos > at => pos - len.min(pos - at),
+        Shape::Insert { .. } | Shape::Delete { .. } => pos,
+        Shape::Other => transform_position(pos, op, Side::Left),
+    }
+}
 
 pub(crate) enum Rebasing {
     /// `[at, text]`: only the position changes.
@@ -33,10 +78,11 @@ impl Rebasing {
         }
     }
 
-    /// Rewrites the op to apply after `other` (made against the same state).
-    pub fn over(&mut self, other: &TextOp) {
+    /// Rewrites the op to apply after `other` (made against the same state),
+    /// whose shape is `shape` (`Shape::Other` is always correct).
+    pub fn over(&mut self, other: &TextOp, shape: Shape) {
         match self {
-            Rebasing::Insert { at, .. } => *at = transform_position(*at, other, Side::Left),
+            Rebasing::Insert { at, .. } => *at = move_left(*at, other, shape),
             Rebasing::General(op) => *op = op.transform(other, Side::Left),
         }
     }
@@ -111,7 +157,13 @@ mod tests {
             for choices in &history {
                 let other = op_on(doc_len, choices);
                 expected = expected.transform(&other, Side::Left);
-                fast.over(&other);
+                fast.over(&other, Shape::of(&other));
+                for pos in 0..=doc_len {
+                    prop_assert_eq!(
+                        move_left(pos, &other, Shape::of(&other)),
+                        transform_position(pos, &other, Side::Left)
+                    );
+                }
                 doc_len = len_after(doc_len, &other);
             }
             prop_assert_eq!(fast.finish(), expected);

@@ -2,6 +2,7 @@
 //! of recent ops with their dedup entries, and the horizons. Rebuilt from the
 //! latest snapshot plus the log tail, so loading costs O(snapshot + tail).
 
+use super::rebase::Shape;
 use crate::error::CoreError;
 use crate::events::{CommittedOp, entry_json};
 use quire_engine::op::TextOp;
@@ -31,10 +32,16 @@ pub(crate) struct DocState {
     pub registry_pruned_through: SeqId,
 }
 
+/// One op of the window, with its shape inline for rebasing (see `rebase`).
+pub(crate) struct WindowOp {
+    pub op: Arc<CommittedOp>,
+    pub shape: Shape,
+}
+
 /// The most recent ops, applied in memory (durable or still committing), and
 /// the registry entries of exactly those ops.
 pub(crate) struct Window {
-    ops: VecDeque<Arc<CommittedOp>>,
+    ops: VecDeque<WindowOp>,
     registry: HashMap<(UserId, OperationId), RegisteredOp>,
     /// Every op with seq > `floor` is in `ops`.
     floor: SeqId,
@@ -68,14 +75,12 @@ impl Window {
                 seq: op.seq,
             },
         );
-        self.ops.push_back(op);
+        let shape = Shape::of(&op.op);
+        self.ops.push_back(WindowOp { op, shape });
     }
 
     /// The ops with seq > `after`, if the window still holds all of them.
-    pub fn ops_after(
-        &self,
-        after: SeqId,
-    ) -> Option<impl ExactSizeIterator<Item = &Arc<CommittedOp>>> {
+    pub fn ops_after(&self, after: SeqId) -> Option<impl ExactSizeIterator<Item = &WindowOp>> {
         let skip = after.0.checked_sub(self.floor.0)?;
         let skip = usize::try_from(skip).ok()?.min(self.ops.len());
         Some(self.ops.range(skip..))
@@ -87,7 +92,7 @@ impl Window {
     pub fn evict(&mut self, durable: SeqId) {
         while self.ops.len() > self.capacity {
             match self.ops.front() {
-                Some(front) if front.seq <= durable => {
+                Some(WindowOp { op: front, .. }) if front.seq <= durable => {
                     self.registry
                         .remove(&(front.user, front.operation_id.clone()));
                     self.floor = front.seq;

@@ -134,8 +134,11 @@ impl Store for GatedStore {
         doc: DocumentId,
         user: UserId,
         id: &OperationId,
+        applied_after: SeqId,
     ) -> StoreResult<Option<RegisteredOp>> {
-        self.inner.lookup_operation(doc, user, id).await
+        self.inner
+            .lookup_operation(doc, user, id, applied_after)
+            .await
     }
     async fn save_snapshot(&self, snapshot: &Snapshot) -> StoreResult<()> {
         self.inner.save_snapshot(snapshot).await

@@ -282,8 +282,9 @@ impl Store for PostgresStore {
         doc: DocumentId,
         user: UserId,
         id: &OperationId,
+        applied_after: SeqId,
     ) -> StoreResult<Option<RegisteredOp>> {
-        oplog::lookup_operation(&self.pool.get().await?, doc, user, id).await
+        oplog::lookup_operation(&self.pool.get().await?, doc, user, id, applied_after).await
     }
 
     async fn save_snapshot(&self, snapshot: &Snapshot) -> StoreResult<()> {

@@ -79,19 +79,6 @@ pub(crate) async fn append_ops<C: GenericClient>(c: &C, ops: &[LoggedOp]) -> Sto
         Some("ops_pkey") => StoreError::Continuity(format!("a sequence id is already logged: {}", map_err(e))),
         _ => map_err(e),
     })?;
-    execute(
-        c,
-        "INSERT INTO op_registry (document, user_id, operation_id, version, seq)
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bigint[], $5::bigint[])",
-        &[&doc, &user, &op_id, &version, &seq],
-    )
-    .await
-    .map_err(|e| match constraint_of(&e) {
-        Some("op_registry_pkey") => {
-            StoreError::Conflict(format!("operation id already registered: {}", map_err(e)))
-        }
-        _ => map_err(e),
-    })?;
     let newest: Vec<i64> = runs.iter().map(|r| r.newest_ms).collect();
     execute(
         c,
@@ -126,7 +113,8 @@ async fn ops_from<C: GenericClient>(
     limit: Option<u32>,
 ) -> StoreResult<Vec<LoggedOp>> {
     let sql = format!(
-        "SELECT {OP_COLUMNS} FROM ops WHERE document = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        "SELECT {OP_COLUMNS} FROM ops
+         WHERE document = $1 AND seq > $2 AND op_json IS NOT NULL ORDER BY seq LIMIT $3"
     );
     let after = to_db_int("seq", after.0)?;
     let limit = limit.map(i64::from); // LIMIT NULL means no limit.
@@ -171,11 +159,15 @@ pub(crate) async fn lookup_operation<C: GenericClient>(
     doc: DocumentId,
     user: UserId,
     id: &OperationId,
+    applied_after: SeqId,
 ) -> StoreResult<Option<RegisteredOp>> {
+    let after = to_db_int("seq", applied_after.0)?;
     let row = query_opt(
         c,
-        "SELECT version, seq FROM op_registry WHERE document = $1 AND user_id = $2 AND operation_id = $3",
-        &[&doc.0, &user.0, &id.as_str()],
+        "SELECT version, seq FROM ops
+         WHERE document = $1 AND seq > $2 AND user_id = $3 AND operation_id = $4
+         ORDER BY seq LIMIT 1",
+        &[&doc.0, &after, &user.0, &id.as_str()],
     )
     .await?;
     row.map(|r| {
@@ -223,7 +215,8 @@ pub(crate) async fn prune<C: GenericClient>(c: &C, req: PruneRequest) -> StoreRe
     let through = to_db_int("seq", req.through.0)?;
     let registry_through = to_db_int("seq", req.registry_through.0)?;
     let drop_before = to_db_int("seq", req.drop_snapshots_before.0)?;
-    let changed = execute(
+    let (old_through, _) = horizons(c, req.doc).await?;
+    execute(
         c,
         "UPDATE documents SET pruned_through = GREATEST(pruned_through, $2),
              registry_pruned_through = GREATEST(registry_pruned_through, $3)
@@ -231,21 +224,19 @@ pub(crate) async fn prune<C: GenericClient>(c: &C, req: PruneRequest) -> StoreRe
         &[&req.doc.0, &through, &registry_through],
     )
     .await?;
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    // The registry outlives the log, so its entries are found by their own
-    // seq (index `op_registry_by_seq`), not through the ops.
-    execute(
-        c,
-        "DELETE FROM op_registry WHERE document = $1 AND seq <= $2",
-        &[&req.doc.0, &registry_through],
-    )
-    .await?;
+    // The registry outlives the log: below the log's horizon a row keeps its
+    // ids and seq but loses its op; below the registry's, it goes.
     execute(
         c,
         "DELETE FROM ops WHERE document = $1 AND seq <= $2",
-        &[&req.doc.0, &through],
+        &[&req.doc.0, &registry_through],
+    )
+    .await?;
+    let emptied_from = to_db_int("seq", old_through.0.max(req.registry_through.0))?;
+    execute(
+        c,
+        "UPDATE ops SET op_json = NULL WHERE document = $1 AND seq > $2 AND seq <= $3",
+        &[&req.doc.0, &emptied_from, &through],
     )
     .await?;
     execute(
@@ -272,7 +263,7 @@ pub(crate) async fn audit_document<C: GenericClient>(
     let ops = ops_from(c, doc, SeqId(0), None).await?;
     let registry = query(
         c,
-        "SELECT user_id, operation_id, version, seq FROM op_registry WHERE document = $1 ORDER BY seq",
+        "SELECT user_id, operation_id, version, seq FROM ops WHERE document = $1 ORDER BY seq",
         &[&doc.0],
     )
     .await?

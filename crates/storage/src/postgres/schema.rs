@@ -84,6 +84,21 @@ UPDATE documents SET registry_pruned_through = pruned_through;
 CREATE INDEX op_registry_by_seq ON op_registry (document, seq);
 "#,
     ),
+    (
+        3,
+        r#"
+-- One row per op: the log entry and its registry entry are the same row
+-- (see the SQLite migration 3 for why). Pruning the log empties `op_json`;
+-- pruning the registry deletes the row. A resend is found by scanning the
+-- seqs above its base version.
+ALTER TABLE ops ALTER COLUMN op_json DROP NOT NULL;
+INSERT INTO ops (document, seq, version, user_id, operation_id, op_json, created_at_ms)
+    SELECT r.document, r.seq, r.version, r.user_id, r.operation_id, NULL, 0
+    FROM op_registry r
+    WHERE NOT EXISTS (SELECT 1 FROM ops o WHERE o.document = r.document AND o.seq = r.seq);
+DROP TABLE op_registry;
+"#,
+    ),
 ];
 
 /// Creates `schema` if given (already validated as a plain identifier) and

@@ -51,6 +51,10 @@ pub struct SqliteOptions {
     /// How often the background thread checkpoints the WAL into the database
     /// file (commits never do it themselves).
     pub checkpoint_interval: Duration,
+    /// WAL length (in frames, one per page written) at which the writer
+    /// checkpoints between two groups so that the WAL starts over; this
+    /// bounds the WAL file (see `writer`).
+    pub wal_restart_frames: u32,
 }
 
 impl Default for SqliteOptions {
@@ -61,6 +65,7 @@ impl Default for SqliteOptions {
             read_connections: 4,
             busy_timeout: Duration::from_secs(5),
             checkpoint_interval: Duration::from_millis(200),
+            wal_restart_frames: 8_192,
         }
     }
 }
@@ -104,8 +109,12 @@ impl SqliteStore {
         schema::migrate(&mut conn)?;
         let checkpointer =
             checkpointer::spawn(&path, options.checkpoint_interval, options.busy_timeout)?;
-        let writer =
-            WriterHandle::spawn(conn, options.write_queue_bound, options.max_group_requests)?;
+        let writer = WriterHandle::spawn(
+            conn,
+            options.write_queue_bound,
+            options.max_group_requests,
+            options.wal_restart_frames,
+        )?;
         let readers = Arc::new(ReadPool::new(
             path.clone(),
             options.read_connections,
@@ -266,10 +275,11 @@ impl Store for SqliteStore {
         doc: DocumentId,
         user: UserId,
         id: &OperationId,
+        applied_after: SeqId,
     ) -> StoreResult<Option<RegisteredOp>> {
         let id = id.clone();
         self.readers
-            .read(move |c| oplog::lookup_operation(c, doc, user, &id))
+            .read(move |c| oplog::lookup_operation(c, doc, user, &id, applied_after))
             .await
     }
 

@@ -3,9 +3,12 @@
 //!
 //! `append_ops` runs inside one writer savepoint: every check happens before
 //! or as part of the inserts, and any failure rolls the whole request back.
-//! Per op it costs two cached single-row inserts (log + registry, both
-//! clustered by document); per document per request one continuity lookup
-//! and one `updated_at_ms` update.
+//! Per op it costs one cached single-row insert into `ops`, which is both the
+//! log and the operation-id registry (migration 3): a row whose `op_json` is
+//! NULL is a registry entry whose op was pruned from the log. Rows are
+//! clustered by (document, seq), so a request appends to the end of each
+//! document's range. Per document per request: one continuity lookup and one
+//! `updated_at_ms` update.
 
 use super::rows::{self, OP_COLUMNS, SNAPSHOT_COLUMNS};
 use crate::append_plan::{check_continues, plan_append};
@@ -42,9 +45,6 @@ pub(crate) fn append_ops(conn: &Connection, ops: &[LoggedOp]) -> StoreResult<()>
         "INSERT INTO ops (document, seq, version, user_id, operation_id, op_json, created_at_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
-    let mut register = conn.prepare_cached(
-        "INSERT INTO op_registry (document, user_id, operation_id, version, seq) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
     for op in ops {
         let seq = to_db_int("seq", op.seq.0)?;
         let version = to_db_int("version", op.version.0)?;
@@ -62,21 +62,6 @@ pub(crate) fn append_ops(conn: &Connection, ops: &[LoggedOp]) -> StoreResult<()>
                 StoreError::Conflict(_) => StoreError::Continuity(format!(
                     "document {}: seq {} is already logged",
                     op.doc, op.seq.0
-                )),
-                other => other,
-            })?;
-        register
-            .execute(params![
-                op.doc.0,
-                op.user.0,
-                op.operation_id.as_str(),
-                version,
-                seq
-            ])
-            .map_err(|e| match StoreError::from(e) {
-                StoreError::Conflict(_) => StoreError::Conflict(format!(
-                    "operation id {} of user {} is already registered for document {}",
-                    op.operation_id, op.user, op.doc
                 )),
                 other => other,
             })?;
@@ -122,7 +107,8 @@ fn ops_from(
     limit: Option<u32>,
 ) -> StoreResult<Vec<LoggedOp>> {
     let sql = format!(
-        "SELECT {OP_COLUMNS} FROM ops WHERE document = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+        "SELECT {OP_COLUMNS} FROM ops
+         WHERE document = ?1 AND seq > ?2 AND op_json IS NOT NULL ORDER BY seq LIMIT ?3"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let limit = limit.map_or(-1, i64::from); // SQLite: a negative LIMIT means none.
@@ -174,12 +160,18 @@ pub(crate) fn lookup_operation(
     doc: DocumentId,
     user: UserId,
     id: &OperationId,
+    applied_after: SeqId,
 ) -> StoreResult<Option<RegisteredOp>> {
+    let after = to_db_int("seq", applied_after.0)?;
     let found: Option<(i64, i64)> = conn
         .prepare_cached(
-            "SELECT version, seq FROM op_registry WHERE document = ?1 AND user_id = ?2 AND operation_id = ?3",
+            "SELECT version, seq FROM ops
+             WHERE document = ?1 AND seq > ?2 AND user_id = ?3 AND operation_id = ?4
+             ORDER BY seq LIMIT 1",
         )?
-        .query_row(params![doc.0, user.0, id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![doc.0, after, user.0, id.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     found
         .map(|(version, seq)| {
@@ -225,22 +217,25 @@ pub(crate) fn prune(conn: &Connection, req: PruneRequest) -> StoreResult<()> {
     let through = to_db_int("seq", req.through.0)?;
     let registry_through = to_db_int("seq", req.registry_through.0)?;
     let drop_before = to_db_int("seq", req.drop_snapshots_before.0)?;
-    let changed = conn
-        .prepare_cached(
-            "UPDATE documents SET pruned_through = max(pruned_through, ?2),
-                 registry_pruned_through = max(registry_pruned_through, ?3)
-             WHERE id = ?1",
-        )?
-        .execute(params![req.doc.0, through, registry_through])?;
-    if changed == 0 {
-        return Err(StoreError::NotFound);
-    }
-    // The registry outlives the log, so its entries are found by their own
-    // seq (index `op_registry_by_seq`), not through the ops.
-    conn.prepare_cached("DELETE FROM op_registry WHERE document = ?1 AND seq <= ?2")?
-        .execute(params![req.doc.0, registry_through])?;
+    let (old_through, _) = horizons(conn, req.doc)?;
+    conn.prepare_cached(
+        "UPDATE documents SET pruned_through = max(pruned_through, ?2),
+             registry_pruned_through = max(registry_pruned_through, ?3)
+         WHERE id = ?1",
+    )?
+    .execute(params![req.doc.0, through, registry_through])?;
+    // The registry outlives the log: below the log's horizon a row keeps its
+    // ids and seq but loses its op; below the registry's, it goes.
     conn.prepare_cached("DELETE FROM ops WHERE document = ?1 AND seq <= ?2")?
-        .execute(params![req.doc.0, through])?;
+        .execute(params![req.doc.0, registry_through])?;
+    conn.prepare_cached(
+        "UPDATE ops SET op_json = NULL WHERE document = ?1 AND seq > ?2 AND seq <= ?3",
+    )?
+    .execute(params![
+        req.doc.0,
+        to_db_int("seq", old_through.0.max(req.registry_through.0))?,
+        through
+    ])?;
     conn.prepare_cached("DELETE FROM snapshots WHERE document = ?1 AND seq < ?2")?
         .execute(params![req.doc.0, drop_before])?;
     Ok(())
@@ -255,7 +250,7 @@ pub(crate) fn audit_document(conn: &Connection, doc: DocumentId) -> StoreResult<
         let snapshots = rows::collect(stmt.query([doc.0])?, |r| rows::snapshot(doc, r))?;
         let ops = ops_from(conn, doc, SeqId(0), None)?;
         let mut stmt = conn.prepare_cached(
-            "SELECT user_id, operation_id, version, seq FROM op_registry WHERE document = ?1 ORDER BY seq",
+            "SELECT user_id, operation_id, version, seq FROM ops WHERE document = ?1 ORDER BY seq",
         )?;
         let registry = rows::collect(stmt.query([doc.0])?, |r| {
             Ok((

@@ -10,10 +10,27 @@
 //!
 //! Requests are boxed closures; the queue between callers and the thread is a
 //! bounded tokio channel (`write_queue_bound`), so callers wait when it is full.
+//!
+//! ## Keeping the WAL bounded
+//!
+//! The background checkpointer (`checkpointer`) copies WAL frames into the
+//! database without blocking anyone, but SQLite only starts the WAL over
+//! from its beginning when a write transaction begins *after* a checkpoint
+//! copied every frame. Under sustained load the writer always appends before
+//! the checkpointer catches up, so the WAL grew without limit (1.4 GB in 8 s
+//! of 1,000-document load), every commit extended the file (the kernel
+//! zero-fills each new page) and reads walked an ever larger WAL index. So
+//! once the WAL holds `wal_restart_frames` frames, the writer itself runs a
+//! PASSIVE checkpoint between two groups, after answering the last one: it
+//! copies only what the checkpointer has not copied yet, nothing is appended
+//! meanwhile, so it completes and the next group restarts the WAL.
 
 use crate::{StoreError, StoreResult};
 use rusqlite::Connection;
+use rusqlite::wal::CheckpointMode;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 /// One queued write: runs inside its savepoint, then is answered once the
@@ -73,14 +90,27 @@ pub(crate) struct WriterHandle {
 impl WriterHandle {
     /// Starts the writer thread on `conn`. It stops when every handle is dropped.
     pub(crate) fn spawn(
-        conn: Connection,
+        mut conn: Connection,
         queue_bound: usize,
         max_group: usize,
+        wal_restart_frames: u32,
     ) -> StoreResult<Self> {
         let (queue, rx) = mpsc::channel(queue_bound.max(1));
+        // The hook runs inside each COMMIT with the WAL's frame count.
+        let wal_frames = Arc::new(AtomicI32::new(0));
+        let seen = Arc::clone(&wal_frames);
+        conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, frames| {
+            seen.store(frames, Ordering::Relaxed);
+            Ok(())
+        }))?;
+        let restart_at = i32::try_from(wal_restart_frames).unwrap_or(i32::MAX).max(1);
         std::thread::Builder::new()
             .name("quire-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx, max_group.max(1)))
+            .spawn(move || {
+                writer_loop(conn, rx, max_group.max(1), || {
+                    wal_frames.load(Ordering::Relaxed) >= restart_at
+                })
+            })
             .map_err(|e| {
                 StoreError::Backend(format!("cannot start the SQLite writer thread: {e}"))
             })?;
@@ -109,7 +139,12 @@ impl WriterHandle {
     }
 }
 
-fn writer_loop(conn: Connection, mut rx: mpsc::Receiver<Box<dyn WriteJob>>, max_group: usize) {
+fn writer_loop(
+    conn: Connection,
+    mut rx: mpsc::Receiver<Box<dyn WriteJob>>,
+    max_group: usize,
+    wal_is_long: impl Fn() -> bool,
+) {
     let mut group: Vec<Box<dyn WriteJob>> = Vec::with_capacity(max_group);
     while let Some(first) = rx.blocking_recv() {
         group.push(first);
@@ -132,6 +167,23 @@ fn writer_loop(conn: Connection, mut rx: mpsc::Receiver<Box<dyn WriteJob>>, max_
         for job in group.drain(..) {
             job.answer(&outcome);
         }
+        if wal_is_long() {
+            restart_wal(&conn);
+        }
+    }
+}
+
+/// See the module docs. Failure only means the WAL stays long for now.
+fn restart_wal(conn: &Connection) {
+    match conn.wal_checkpoint_v2(Some("main"), CheckpointMode::PASSIVE) {
+        Ok((frames, copied)) => {
+            tracing::debug!(
+                frames,
+                copied,
+                "SQLite writer checkpoint to restart the WAL"
+            )
+        }
+        Err(e) => tracing::warn!(error = %e, "SQLite writer checkpoint failed; will retry"),
     }
 }
 
