@@ -31,19 +31,17 @@ async fn many_submitters_converge_and_every_ack_is_logged_once() {
             tasks.push(tokio::spawn(async move {
                 let mut acks = Vec::new();
                 let mut version = DocVersion(0);
-                let mut typed = 0usize;
                 for i in 0..OPS_EACH {
                     // Insert after this submitter's previous text, or delete
                     // what it typed: positions valid against `version` only
                     // if the server rebases correctly.
                     let id = format!("s{s}-{i}");
-                    let op = if i % 5 == 4 && typed > 0 {
+                    let op = if i % 5 == 4 {
                         delete(owner, &id, version.0, 0, 1)
                     } else {
                         insert(owner, &id, version.0, 0, &format!("{}", s % 10))
                     };
                     let ack = hub.submit_detached(doc, owner, op).await.expect("submit");
-                    typed += 1;
                     version = ack.version;
                     acks.push((id, ack.seq));
                 }
