@@ -43,7 +43,13 @@ pub struct CoreConfig {
     pub join_buffer_ops: usize,
     /// Most ops handed to the store in one `append_ops` call.
     pub max_commit_batch: usize,
-    /// Most ops applied in memory but not yet durable per document; beyond it
+    /// Most `append_ops` calls one document has waiting at once. More than
+    /// one lets the store start the next transaction the moment the previous
+    /// one is durable (see `owner`); each call holds at most
+    /// `max_commit_batch` ops and all of them together `max_pending_ops`.
+    pub max_commits_in_flight: usize,
+    /// Most ops applied in memory but not yet durable per document (pending
+    /// and in flight); beyond it
     /// the owner stops taking new submits until commits catch up (its mailbox
     /// then fills and answers `Overloaded`).
     pub max_pending_ops: usize,
@@ -70,6 +76,7 @@ impl Default for CoreConfig {
             session_queue_capacity: 4_096,
             join_buffer_ops: 16_384,
             max_commit_batch: 4_096,
+            max_commits_in_flight: 8,
             max_pending_ops: 16_384,
             max_catch_up_ops: 16_384,
             acl_cache_users: 4_096,

@@ -3,16 +3,19 @@
 //! handled one at a time, so ops are applied in a single order without locks.
 //!
 //! Life of an op: the pipeline (`pipeline`) applies it in memory and queues
-//! it as *pending*. The owner keeps at most one `append_ops` call in flight;
-//! everything that arrived while it ran goes into the next call (group
-//! commit; the store also merges concurrent calls of different documents
-//! into one transaction). Only when a call reports the ops durable are they
+//! it as *pending*. After each round of commands the pending ops go to the
+//! document's committer (`committer`) as one batch, without waiting for the
+//! batches still in flight (at most `max_commits_in_flight`); it makes one
+//! store call at a time, in order, merging what queued up meanwhile (group
+//! commit; the store also merges concurrent calls of different documents into
+//! one transaction). Only when a batch is reported durable are its ops
 //! broadcast (`sessions`) and acknowledged. If a commit fails, the in-memory
 //! state ran ahead of the durable one: the owner reloads the document from
 //! storage, and every op the reload does not contain is rejected with a
 //! retryable error — never acknowledged.
 
 mod acl;
+mod committer;
 mod pipeline;
 mod rebase;
 mod sessions;
@@ -24,6 +27,7 @@ use crate::events::{Ack, CloseReason, CommittedOp, DocumentView, SessionEvent, S
 use crate::hub::HubInner;
 use crate::session::{JoinRequest, Session, SessionHandle};
 use acl::Acl;
+use committer::{CommitResult, Committer};
 use pipeline::{Outcome, Pipeline};
 use quire_engine::client_op::ClientOp;
 use quire_engine::{DocVersion, DocumentId, SeqId, UserId};
@@ -31,6 +35,7 @@ use quire_storage::{LoggedOp, Role, Snapshot, StoreError};
 use sessions::{Greeting, Sessions};
 use snapshots::SnapshotPolicy;
 use state::{DocState, committed_from_log, seq_at};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
@@ -200,7 +205,7 @@ enum SnapshotStep {
 
 /// What woke the owner.
 enum Wake {
-    Committed(Result<(), StoreError>),
+    Committed(CommitResult),
     Snapshot(SnapshotStep),
     Command(Option<Command>),
     Tick,
@@ -230,9 +235,11 @@ struct Owner {
     /// Applied in memory, not yet handed to the store.
     pending: Vec<Applied>,
     pending_logged: Vec<LoggedOp>,
-    /// Handed to the store, awaiting its answer.
-    in_flight: Vec<Applied>,
-    commit_task: Option<JoinHandle<Result<(), StoreError>>>,
+    /// Batches sent to the committer, awaiting its answers, oldest first.
+    commits: VecDeque<Vec<Applied>>,
+    /// Ops in `commits`.
+    in_flight_ops: usize,
+    committer: Committer,
     waiting: Vec<Waiting>,
     snapshots: SnapshotPolicy,
     snapshot_task: Option<JoinHandle<SnapshotStep>>,
@@ -257,8 +264,13 @@ impl Owner {
             acl: Acl::new(config.acl_cache_users),
             pending: Vec::new(),
             pending_logged: Vec::new(),
-            in_flight: Vec::new(),
-            commit_task: None,
+            commits: VecDeque::new(),
+            in_flight_ops: 0,
+            committer: Committer::spawn(
+                Arc::clone(&hub.store),
+                config.max_commits_in_flight,
+                config.max_commit_batch,
+            ),
             waiting: Vec::new(),
             snapshots: SnapshotPolicy::new(config, snapshot_seq, tail_len),
             snapshot_task: None,
@@ -280,9 +292,7 @@ impl Owner {
             let accepting = self.accepting();
             let wake = tokio::select! {
                 biased;
-                r = finished(&mut self.commit_task) => {
-                    Wake::Committed(r.unwrap_or_else(|e| Err(StoreError::Backend(format!("commit task failed: {e}")))))
-                }
+                r = self.committer.next_result(), if !self.commits.is_empty() => Wake::Committed(r),
                 r = finished(&mut self.snapshot_task) => Wake::Snapshot(r.unwrap_or(SnapshotStep::SaveFailed)),
                 cmd = rx.recv(), if accepting => Wake::Command(cmd),
                 _ = tick.tick() => Wake::Tick,
@@ -329,7 +339,7 @@ impl Owner {
     /// then share one commit instead of trickling into many.
     async fn gather(&mut self, rx: &mut mpsc::Receiver<Command>) -> Exit {
         let mut budget = self.hub.config.max_commit_batch;
-        let mut yielded = self.commit_task.is_some();
+        let mut yielded = !self.commits.is_empty();
         while budget > 0 && self.accepting() {
             let cmd = match rx.try_recv() {
                 Ok(cmd) => cmd,
@@ -348,8 +358,10 @@ impl Owner {
         Exit::Continue
     }
 
+    /// Below `max_pending_ops` applied but not yet durable.
     fn accepting(&self) -> bool {
-        self.stopping.is_none() && self.pending.len() < self.hub.config.max_pending_ops
+        self.stopping.is_none()
+            && self.pending.len() + self.in_flight_ops < self.hub.config.max_pending_ops
     }
 
     fn idle_for(&self) -> Duration {
@@ -358,8 +370,7 @@ impl Owner {
 
     fn quiescent_ignoring_sessions(&self) -> bool {
         self.pending.is_empty()
-            && self.in_flight.is_empty()
-            && self.commit_task.is_none()
+            && self.commits.is_empty()
             && self.snapshot_task.is_none()
             && self.waiting.is_empty()
     }
@@ -622,23 +633,28 @@ impl Owner {
 
     // ---- committing -----------------------------------------------------
 
-    /// Hands the pending ops to the store if no commit is in flight.
+    /// Hands the pending ops to the store, unless `max_commits_in_flight`
+    /// calls are already waiting.
     fn start_commit(&mut self) {
-        if self.commit_task.is_some() || self.pending.is_empty() {
-            return;
+        while !self.pending.is_empty()
+            && self.commits.len() < self.hub.config.max_commits_in_flight.max(1)
+        {
+            let n = self
+                .pending
+                .len()
+                .min(self.hub.config.max_commit_batch.max(1));
+            self.committer
+                .send(self.pending_logged.drain(..n).collect());
+            let batch: Vec<Applied> = self.pending.drain(..n).collect();
+            self.in_flight_ops += batch.len();
+            self.commits.push_back(batch);
         }
-        let n = self
-            .pending
-            .len()
-            .min(self.hub.config.max_commit_batch.max(1));
-        let logged: Vec<LoggedOp> = self.pending_logged.drain(..n).collect();
-        self.in_flight = self.pending.drain(..n).collect();
-        let store = Arc::clone(&self.hub.store);
-        self.commit_task = Some(tokio::spawn(async move { store.append_ops(&logged).await }));
     }
 
-    async fn commit_finished(&mut self, result: Result<(), StoreError>) -> Exit {
-        let batch = std::mem::take(&mut self.in_flight);
+    /// The oldest batch's result.
+    async fn commit_finished(&mut self, result: CommitResult) -> Exit {
+        let batch = self.commits.pop_front().unwrap_or_default();
+        self.in_flight_ops -= batch.len();
         match result {
             Ok(()) => {
                 self.committed(batch);
@@ -692,38 +708,51 @@ impl Owner {
         }
     }
 
-    /// The store refused or lost the batch. Reload: if the batch is in
-    /// storage after all (the failure hid a commit), it is durable; if not,
-    /// it and everything applied after it is rejected (retryable) and the
-    /// in-memory state becomes the durable one again.
+    /// The store refused or lost the batch. The calls behind it are waited
+    /// for (they were sent; their fate must be known), then the document is
+    /// reloaded: each batch the storage holds after all (a failure can hide
+    /// a commit) is durable; the first it does not hold, and everything
+    /// applied after it, is rejected (retryable) and the in-memory state
+    /// becomes the durable one again.
     async fn commit_failed(&mut self, batch: Vec<Applied>, error: StoreError) -> Exit {
         tracing::warn!(doc = %self.doc, %error, ops = batch.len(), "commit failed; reloading");
-        let Some(batch_last) = batch.last().map(|a| a.committed.seq) else {
-            return Exit::Continue;
-        };
+        let mut batches = vec![batch];
+        while let Some(batch) = self.commits.pop_front() {
+            self.in_flight_ops -= batch.len();
+            let _ = self.committer.next_result().await;
+            batches.push(batch);
+        }
         let reloaded = match load(&self.hub, self.doc).await {
             Ok(reloaded) => reloaded,
             Err(load_error) => {
                 tracing::warn!(doc = %self.doc, %load_error, "reload after failed commit failed");
                 let failure = CoreError::Unavailable(error.to_string());
-                self.reject_all(batch, &failure);
+                self.reject_all(batches.into_iter().flatten().collect(), &failure);
                 return Exit::Stop(CloseReason::Unavailable, failure);
             }
         };
         let stored_seq = reloaded.0.seq;
-        if stored_seq == batch_last {
+        let mut batches = batches.into_iter().filter(|b| !b.is_empty()).peekable();
+        while let Some(batch) =
+            batches.next_if(|b| b.last().is_some_and(|a| a.committed.seq <= stored_seq))
+        {
             self.committed(batch);
-            return Exit::Continue;
         }
+        let lost: Vec<Applied> = batches.flatten().collect();
         if stored_seq != self.durable {
             tracing::error!(doc = %self.doc, ?stored_seq, durable = ?self.durable, "stored log disagrees with the owner");
             let failure = CoreError::Internal("stored log disagrees with the owner".into());
-            self.reject_all(batch, &failure);
+            self.reject_all(lost, &failure);
             return Exit::Stop(CloseReason::Unavailable, failure);
         }
-        // Nothing of the batch was written: resending the same op may succeed.
+        if lost.is_empty() {
+            // Every batch was durable after all: the pending ops still
+            // continue the stored log.
+            return Exit::Continue;
+        }
+        // Nothing after `durable` was written: resending the same ops may succeed.
         let failure = CoreError::Unavailable(format!("commit failed: {error}"));
-        self.reject_all(batch, &failure);
+        self.reject_all(lost, &failure);
         self.state = reloaded.0;
         self.durable_len = self.state.text.len_chars();
         self.snapshots.forget_beyond(self.durable);
@@ -864,10 +893,12 @@ impl Owner {
     /// Ends the owner: closes sessions, fails whatever is not durable, leaves
     /// the map and answers what is left in the mailbox.
     fn stop(&mut self, rx: &mut mpsc::Receiver<Command>, reason: CloseReason, error: &CoreError) {
-        if let Some(task) = self.commit_task.take() {
-            task.abort();
-        }
-        let in_flight = std::mem::take(&mut self.in_flight);
+        self.committer.abort();
+        let in_flight: Vec<Applied> = std::mem::take(&mut self.commits)
+            .into_iter()
+            .flatten()
+            .collect();
+        self.in_flight_ops = 0;
         self.reject_all(in_flight, error);
         for w in std::mem::take(&mut self.waiting) {
             match w {
