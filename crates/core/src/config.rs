@@ -37,6 +37,20 @@ pub struct CoreConfig {
     /// Events queued for one session; a session that falls this far behind is
     /// closed with `ResyncRequired` (docs/protocol.md §7: 4,096 frames).
     pub session_queue_capacity: usize,
+    /// Longest a durable op waits before it is delivered to a live session
+    /// that has no acknowledgement due (docs/protocol.md §4, "Delivery
+    /// timing"). A document's sessions are served in rounds, one group of
+    /// sessions at a time, each group at most once per *hold* =
+    /// `broadcast_interval_per_session` × (sessions of the document), capped
+    /// at this; a session whose own op became durable gets everything up to
+    /// its ack at once. Zero delivers every commit at once.
+    pub broadcast_interval: Duration,
+    /// The hold per session of a document: a session costs about one socket
+    /// write per delivery, so this bounds a document's delivery writes to
+    /// about one per `broadcast_interval_per_session` (1,000 sessions × 40 µs:
+    /// each served once per 40 ms, whatever the commit rate), while a small
+    /// document is never held noticeably (10 sessions: 0.4 ms).
+    pub broadcast_interval_per_session: Duration,
     /// Ops buffered for a joining session between its snapshot and its
     /// `snapshot_ack` (docs/protocol.md §7: 16,384); overflow closes it with
     /// `ResyncRequired`.
@@ -74,6 +88,8 @@ impl Default for CoreConfig {
             idle_unload_after: Duration::from_secs(60),
             mailbox_capacity: 4_096,
             session_queue_capacity: 4_096,
+            broadcast_interval: Duration::from_millis(40),
+            broadcast_interval_per_session: Duration::from_micros(40),
             join_buffer_ops: 16_384,
             max_commit_batch: 4_096,
             max_commits_in_flight: 8,

@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::clock::SubmitClock;
 use super::replica::{LocalOp, Replica};
-use super::stats::Stats;
+use super::stats::{SampleBuffer, Stats};
 use super::target::{Event, Joined, LoadError, Origin, Role, Submit, Target};
 use super::ws::{WsStream, close_gracefully, send_text};
 
@@ -67,6 +67,17 @@ pub struct Client<T: Target> {
     /// This writer has told the coordinator it has no unacknowledged op left (always true
     /// for a watcher, which is not counted).
     reported_drained: bool,
+    /// Latency samples not yet in the shared histograms; flushed when the client is dropped
+    /// (which the coordinator waits for before reading the figures).
+    acks: SampleBuffer,
+    broadcasts: SampleBuffer,
+}
+
+impl<T: Target> Drop for Client<T> {
+    fn drop(&mut self) {
+        self.acks.flush(&self.shared.stats.ack);
+        self.broadcasts.flush(&self.shared.stats.broadcast);
+    }
 }
 
 impl<T: Target> Client<T> {
@@ -93,6 +104,8 @@ impl<T: Target> Client<T> {
             stopping: false,
             // Only writers take part in the drain; a watcher has nothing to drain.
             reported_drained: role == Role::Watcher,
+            acks: SampleBuffer::new(id),
+            broadcasts: SampleBuffer::new(id),
         };
         for frame in &joined.early {
             client.on_frame(frame)?;
@@ -240,20 +253,24 @@ impl<T: Target> Client<T> {
     fn on_frame(&mut self, frame: &str) -> Result<(), LoadError> {
         let now = Instant::now();
         let mut failure = None;
-        let shared = Arc::clone(&self.shared);
-        let replica = &mut self.replica;
-        let id = self.id;
-        shared.target.decode(&self.conn, frame, &mut |event| {
+        let Self {
+            shared,
+            conn,
+            replica,
+            acks,
+            broadcasts,
+            ..
+        } = self;
+        let stats = &shared.stats;
+        let clock = &shared.clock;
+        shared.target.decode(conn, frame, &mut |event| {
             if failure.is_some() {
                 return;
             }
             let result = match event {
                 Event::Ack { origin, version } => {
                     replica.acknowledge(origin.n, version).map(|op| {
-                        shared
-                            .stats
-                            .ack
-                            .record(id, now.saturating_duration_since(op.created));
+                        acks.record(&stats.ack, now.saturating_duration_since(op.created));
                     })
                 }
                 Event::Remote {
@@ -264,9 +281,9 @@ impl<T: Target> Client<T> {
                     if !applied {
                         return;
                     }
-                    match origin.and_then(|o| shared.clock.since(o, now)) {
-                        Some(latency) => shared.stats.broadcast.record(id, latency),
-                        None => shared.stats.untimed(),
+                    match origin.and_then(|o| clock.since(o, now)) {
+                        Some(latency) => broadcasts.record(&stats.broadcast, latency),
+                        None => stats.untimed(),
                     }
                 }),
                 Event::Rejected => Err(LoadError::Protocol("op rejected by the server".into())),

@@ -152,6 +152,9 @@ pub async fn run<T: Target>(target: Arc<T>, config: &LoadConfig) -> Result<LoadR
     .await;
     if collected.is_err() {
         tasks.abort_all();
+        // Wait for the cancelled clients to be dropped: that is when they hand over their
+        // last latency samples.
+        while tasks.join_next().await.is_some() {}
     }
 
     let figures = stats.figures(elapsed);

@@ -12,8 +12,9 @@ use super::target::LoadError;
 pub type WsStream = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Read buffer per connection. The library's default (128 KiB) costs 2.5 GiB at 20,000
-/// connections; the generator's frames are small, and larger ones still grow the buffer.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// connections; 8 KiB (160 MiB there) holds a whole `ops` frame of a busy document (tens of
+/// entries) in one read, and larger frames still grow the buffer.
+const READ_BUFFER_BYTES: usize = 8 * 1024;
 
 /// Connects to `url` (`ws://...`).
 pub async fn connect(url: &str) -> Result<WsStream, LoadError> {

@@ -32,7 +32,7 @@ use pipeline::{Outcome, Pipeline};
 use quire_engine::client_op::ClientOp;
 use quire_engine::{DocVersion, DocumentId, SeqId, UserId};
 use quire_storage::{LoggedOp, Role, Snapshot, StoreError};
-use sessions::{Greeting, Sessions};
+use sessions::{Greeting, Pacing, Sessions};
 use snapshots::SnapshotPolicy;
 use state::{DocState, committed_from_log, seq_at};
 use std::collections::VecDeque;
@@ -208,6 +208,8 @@ enum Wake {
     Committed(CommitResult),
     Snapshot(SnapshotStep),
     Command(Option<Command>),
+    /// Held broadcasts are due (`Sessions::next_round`).
+    Round,
     Tick,
 }
 
@@ -260,7 +262,13 @@ impl Owner {
         Owner {
             durable: state.seq,
             durable_len: state.text.len_chars(),
-            sessions: Sessions::new(config.join_buffer_ops),
+            sessions: Sessions::new(
+                config.join_buffer_ops,
+                Pacing {
+                    per_session: config.broadcast_interval_per_session,
+                    max: config.broadcast_interval,
+                },
+            ),
             acl: Acl::new(config.acl_cache_users),
             pending: Vec::new(),
             pending_logged: Vec::new(),
@@ -294,6 +302,7 @@ impl Owner {
                 biased;
                 r = self.committer.next_result(), if !self.commits.is_empty() => Wake::Committed(r),
                 r = finished(&mut self.snapshot_task) => Wake::Snapshot(r.unwrap_or(SnapshotStep::SaveFailed)),
+                _ = at(self.sessions.next_round()) => Wake::Round,
                 cmd = rx.recv(), if accepting => Wake::Command(cmd),
                 _ = tick.tick() => Wake::Tick,
             };
@@ -301,6 +310,10 @@ impl Owner {
                 Wake::Committed(result) => self.commit_finished(result).await,
                 Wake::Snapshot(step) => {
                     self.snapshot_finished(step);
+                    Exit::Continue
+                }
+                Wake::Round => {
+                    self.sessions.deliver_due();
                     Exit::Continue
                 }
                 Wake::Command(None) => Exit::Stop(CloseReason::ShuttingDown, shutting_down()),
@@ -928,6 +941,14 @@ async fn finished<T>(task: &mut Option<JoinHandle<T>>) -> Result<T, tokio::task:
             *task = None;
             result
         }
+        None => std::future::pending().await,
+    }
+}
+
+/// Sleeps until `deadline`; never resolves when there is none.
+async fn at(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
     }
 }

@@ -4,7 +4,24 @@
 //! `Awaiting` (its snapshot or catch-up describes a state that is not durable
 //! yet, so nothing is sent), `Buffering` (snapshot sent; committed ops are
 //! held, up to `join_buffer_ops`, until the client acknowledges the snapshot)
-//! and `Live` (committed batches are forwarded as they become durable).
+//! and `Live` (committed ops are forwarded once durable).
+//!
+//! Live delivery is paced per document ([`Pacing`]): every delivery costs a
+//! session a wakeup and a socket write, so with many sessions durable ops are
+//! held and handed out in *rounds*. A document's sessions fall into
+//! [`GROUPS`] groups (by session id); each round serves one group, and a
+//! group is served at most once per `hold` (which grows with the number of
+//! sessions, up to `CoreConfig::broadcast_interval`), so every held op
+//! reaches every live session within `hold`. Rounds are spaced `hold /
+//! GROUPS` apart, which spreads a document's socket writes (and the
+//! clients' work) evenly instead of waking every session at the same
+//! instant. A round that is due within the timer's resolution goes out at
+//! once, so a quiet or small document delivers every commit immediately.
+//! A session whose own op just became durable is not held: it gets every op
+//! up to and including its acknowledgement at once, so acks are as fast as
+//! commits and still come in seq order after every op before them
+//! (docs/protocol.md §4). Before a presence event, the recipient is caught up
+//! the same way, so a cursor never names a version the session lacks.
 //!
 //! Delivery never blocks the owner: each session has a bounded queue; a
 //! session whose queue is full is closed with `ResyncRequired` (the last slot
@@ -15,9 +32,11 @@ use crate::events::{
 };
 use quire_engine::op::{Side, transform_position};
 use quire_engine::{DocVersion, SeqId, UserId};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 /// What a joining session will receive once the state it describes is durable.
 pub(crate) enum Greeting {
@@ -54,6 +73,52 @@ pub(crate) struct Slot {
 pub(crate) struct Sessions {
     slots: HashMap<SessionId, Slot>,
     join_buffer_ops: usize,
+    pacing: Pacing,
+    /// Durable ops some live session may still lack (seq above the lowest
+    /// of `served`), ascending.
+    held: VecDeque<Arc<CommittedOp>>,
+    /// Seq of the last op put into `held`.
+    latest: SeqId,
+    /// Per group: every live session of the group has every op up to this
+    /// seq (sessions that went live or were caught up since may be ahead).
+    served: [SeqId; GROUPS],
+    /// Per group: when its last round went out.
+    last_served: [Option<Instant>; GROUPS],
+    /// When the last round of any group went out.
+    last_round: Option<Instant>,
+    /// The group considered first for the next round (ties rotate).
+    cursor: usize,
+    /// When the next round is due, if any group lacks held ops.
+    next_round: Option<Instant>,
+}
+
+/// Groups a document's sessions are split into for paced delivery.
+const GROUPS: usize = 8;
+/// Rounds due within this are sent at once: tokio's timers fire on
+/// millisecond ticks, so waiting for them would only add delay.
+const TIMER_RESOLUTION: Duration = Duration::from_millis(1);
+
+/// How long durable ops may be held for a group: `per_session` times the
+/// number of sessions, at most `max`. A round costs about one socket write
+/// per session it serves, so this caps a document's writes at about
+/// 1 / `per_session` per second, whatever its commit rate.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pacing {
+    pub per_session: Duration,
+    pub max: Duration,
+}
+
+impl Pacing {
+    fn hold(&self, sessions: usize) -> Duration {
+        let sessions = u32::try_from(sessions).unwrap_or(u32::MAX);
+        self.per_session
+            .checked_mul(sessions)
+            .map_or(self.max, |d| d.min(self.max))
+    }
+}
+
+fn group_of(id: SessionId) -> usize {
+    (id.0 % GROUPS as u64) as usize
 }
 
 /// Whether an event may be dropped when the session's queue is full.
@@ -66,11 +131,24 @@ enum Importance {
 }
 
 impl Sessions {
-    pub fn new(join_buffer_ops: usize) -> Sessions {
+    pub fn new(join_buffer_ops: usize, pacing: Pacing) -> Sessions {
         Sessions {
             slots: HashMap::new(),
             join_buffer_ops,
+            pacing,
+            held: VecDeque::new(),
+            latest: SeqId(0),
+            served: [SeqId(0); GROUPS],
+            last_served: [None; GROUPS],
+            last_round: None,
+            cursor: 0,
+            next_round: None,
         }
+    }
+
+    /// When the owner must call [`Sessions::deliver_due`], if ever.
+    pub fn next_round(&self) -> Option<Instant> {
+        self.next_round
     }
 
     pub fn is_empty(&self) -> bool {
@@ -111,7 +189,9 @@ impl Sessions {
     }
 
     /// Everything that became durable up to `durable`: greetings whose state
-    /// is now durable, then `batch` (ops just committed, ascending).
+    /// is now durable, then `batch` (ops just committed, ascending): into the
+    /// join buffers at once, to live sessions with an ack in it at once, to
+    /// the other live sessions in the next round.
     pub fn on_durable(&mut self, durable: SeqId, batch: &Arc<[Arc<CommittedOp>]>) {
         if let Some(last) = batch.last() {
             for slot in self.slots.values_mut() {
@@ -136,15 +216,113 @@ impl Sessions {
                 Greeted::Live => went_live.push(id),
                 Greeted::Buffering => {}
             }
-            if !forward(slot, batch, self.join_buffer_ops) {
+            if !buffer(slot, batch, self.join_buffer_ops) {
                 closed.push(id);
             }
         }
         for id in closed {
             self.remove(id);
         }
+        if let Some(last) = batch.last() {
+            self.held.extend(batch.iter().cloned());
+            self.latest = last.seq;
+            let mut acked: Vec<SessionId> = batch.iter().filter_map(|c| c.origin).collect();
+            acked.dedup();
+            for id in acked {
+                self.catch_up(id);
+            }
+            self.deliver_due();
+        }
         for id in went_live {
             self.send_presence_of_others(id);
+        }
+    }
+
+    /// Sends every round that is due (within the timer's resolution) and
+    /// notes when the next one is.
+    pub fn deliver_due(&mut self) {
+        let now = Instant::now();
+        let hold = self.pacing.hold(self.slots.len());
+        let spacing = hold / GROUPS as u32;
+        self.next_round = None;
+        while let Some((group, due)) = self.most_due(hold, spacing) {
+            if due > now + TIMER_RESOLUTION {
+                self.next_round = Some(due);
+                break;
+            }
+            self.serve(group, now);
+        }
+        let lowest = self.served.iter().min().copied().unwrap_or(self.latest);
+        while self.held.front().is_some_and(|c| c.seq <= lowest) {
+            self.held.pop_front();
+        }
+    }
+
+    /// The group lacking held ops whose round is due first, and when: a
+    /// group waits `hold` after its last round, and any round `spacing`
+    /// after the previous one.
+    fn most_due(&self, hold: Duration, spacing: Duration) -> Option<(usize, Instant)> {
+        let after_any = self.last_round.map(|t| t + spacing);
+        (0..GROUPS)
+            .map(|i| (self.cursor + i) % GROUPS)
+            .filter(|&g| self.served[g] < self.latest)
+            .map(|g| {
+                let due = self.last_served[g].map(|t| t + hold).max(after_any);
+                (g, due)
+            })
+            .min_by_key(|&(_, due)| due)
+            .map(|(g, due)| (g, due.unwrap_or_else(Instant::now)))
+    }
+
+    /// One round: every live session of `group` gets the held ops it lacks
+    /// (sessions that lack the same ops share one slice).
+    fn serve(&mut self, group: usize, now: Instant) {
+        self.served[group] = self.latest;
+        self.last_served[group] = Some(now);
+        self.last_round = Some(now);
+        self.cursor = (group + 1) % GROUPS;
+        let mut shared: Option<(SeqId, Arc<[Arc<CommittedOp>]>)> = None;
+        let mut closed = Vec::new();
+        for (&id, slot) in self.slots.iter_mut() {
+            let Phase::Live { after } = slot.phase else {
+                continue;
+            };
+            if group_of(id) != group || after >= self.latest {
+                continue;
+            }
+            let fresh = match &shared {
+                Some((from, ops)) if *from == after => Arc::clone(ops),
+                _ => {
+                    let start = self.held.partition_point(|c| c.seq <= after);
+                    let ops: Arc<[Arc<CommittedOp>]> = self.held.range(start..).cloned().collect();
+                    shared = Some((after, Arc::clone(&ops)));
+                    ops
+                }
+            };
+            if !deliver_live(slot, &fresh) {
+                closed.push(id);
+            }
+        }
+        for id in closed {
+            self.remove(id);
+        }
+    }
+
+    /// Gives one live session every held op it lacks, ahead of its round.
+    fn catch_up(&mut self, id: SessionId) {
+        let Some(slot) = self.slots.get_mut(&id) else {
+            return;
+        };
+        let Phase::Live { after } = slot.phase else {
+            return;
+        };
+        if after >= self.latest {
+            return;
+        }
+        let start = self.held.partition_point(|c| c.seq <= after);
+        let fresh: Arc<[Arc<CommittedOp>]> = self.held.range(start..).cloned().collect();
+        if !deliver_live(slot, &fresh) {
+            self.remove(id);
         }
     }
 
@@ -267,6 +445,19 @@ impl Sessions {
     }
 
     fn broadcast_presence(&mut self, from: SessionId, event: PresenceEvent) {
+        // Cursors are at the durable version: each recipient first gets the
+        // held ops up to it.
+        if !self.held.is_empty() {
+            let live: Vec<SessionId> = self
+                .slots
+                .iter()
+                .filter(|(id, s)| **id != from && matches!(s.phase, Phase::Live { .. }))
+                .map(|(id, _)| *id)
+                .collect();
+            for id in live {
+                self.catch_up(id);
+            }
+        }
         for (&id, slot) in self.slots.iter_mut() {
             if id != from && matches!(slot.phase, Phase::Live { .. }) {
                 deliver(
@@ -285,6 +476,9 @@ impl Sessions {
             .filter(|(id, _)| **id != to)
             .filter_map(|(_, s)| s.presence.clone())
             .collect();
+        if !others.is_empty() {
+            self.catch_up(to);
+        }
         if let (false, Some(slot)) = (others.is_empty(), self.slots.get_mut(&to)) {
             deliver(
                 slot,
@@ -344,39 +538,35 @@ fn greet_if_durable(slot: &mut Slot, durable: SeqId) -> Greeted {
     }
 }
 
-/// Passes the just-committed `batch` to one session according to its phase.
-/// Returns false if the session must be dropped.
-fn forward(slot: &mut Slot, batch: &Arc<[Arc<CommittedOp>]>, join_buffer_ops: usize) -> bool {
-    match &mut slot.phase {
-        Phase::Awaiting { .. } => true,
-        Phase::Buffering { at, buffer } => {
-            let at = *at;
-            buffer.extend(batch.iter().filter(|op| op.seq > at).cloned());
-            if buffer.len() > join_buffer_ops {
-                let _ = slot
-                    .events
-                    .try_send(SessionEvent::Closed(CloseReason::ResyncRequired));
-                return false;
-            }
-            true
-        }
-        Phase::Live { after } => {
-            let after = *after;
-            let Some(last) = batch.last() else {
-                return true;
-            };
-            if last.seq <= after {
-                return true;
-            }
-            slot.phase = Phase::Live { after: last.seq };
-            let fresh = if batch.first().is_some_and(|first| first.seq > after) {
-                Arc::clone(batch)
-            } else {
-                batch.iter().filter(|op| op.seq > after).cloned().collect()
-            };
-            deliver(slot, SessionEvent::Committed(fresh), Importance::Essential)
-        }
+/// Adds the just-committed `batch` to a buffering session's join buffer.
+/// Returns false if the session must be dropped (its buffer overflowed).
+fn buffer(slot: &mut Slot, batch: &Arc<[Arc<CommittedOp>]>, join_buffer_ops: usize) -> bool {
+    let Phase::Buffering { at, buffer } = &mut slot.phase else {
+        return true;
+    };
+    let at = *at;
+    buffer.extend(batch.iter().filter(|op| op.seq > at).cloned());
+    if buffer.len() > join_buffer_ops {
+        let _ = slot
+            .events
+            .try_send(SessionEvent::Closed(CloseReason::ResyncRequired));
+        return false;
     }
+    true
+}
+
+/// Hands a live session `ops`: the held ops it lacks, ascending and
+/// contiguous with what it has. Returns false if the session must be dropped.
+fn deliver_live(slot: &mut Slot, ops: &Arc<[Arc<CommittedOp>]>) -> bool {
+    let Some(last) = ops.last() else {
+        return true;
+    };
+    slot.phase = Phase::Live { after: last.seq };
+    deliver(
+        slot,
+        SessionEvent::Committed(Arc::clone(ops)),
+        Importance::Essential,
+    )
 }
 
 /// Queues `event` for the session. Returns false if the session is gone or
@@ -403,4 +593,194 @@ fn seq_of(version: DocVersion) -> SeqId {
 fn moved(pos: u64, op: &quire_engine::op::TextOp) -> u64 {
     let pos = usize::try_from(pos).unwrap_or(usize::MAX);
     transform_position(pos, op, Side::Left) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    //! Paced delivery on a virtual clock: `Sessions` alone, fed batches the
+    //! way the owner feeds them.
+    use super::*;
+    use quire_engine::OperationId;
+    use quire_engine::op::{Component, TextOp};
+
+    const HOLD: Duration = Duration::from_millis(80);
+    const SPACING: Duration = Duration::from_millis(10); // HOLD / GROUPS
+
+    fn pacing() -> Pacing {
+        Pacing {
+            per_session: Duration::from_millis(40),
+            max: HOLD,
+        }
+    }
+
+    fn op(seq: u64, origin: Option<SessionId>) -> Arc<CommittedOp> {
+        Arc::new(CommittedOp {
+            seq: SeqId(seq),
+            version: DocVersion(seq),
+            user: UserId::new_random(),
+            operation_id: OperationId::parse(format!("op-{seq}")).unwrap(),
+            op: TextOp::from_components([Component::Insert("x".into())]).unwrap(),
+            origin,
+            entry_json: Arc::from("{}"),
+        })
+    }
+
+    fn batch(ops: &[Arc<CommittedOp>]) -> Arc<[Arc<CommittedOp>]> {
+        ops.iter().cloned().collect()
+    }
+
+    /// `n` live sessions with ids 0..n (session `i` is in group `i % GROUPS`).
+    fn live_sessions(n: u64, pacing: Pacing) -> (Sessions, Vec<mpsc::Receiver<SessionEvent>>) {
+        let mut sessions = Sessions::new(100, pacing);
+        let mut receivers = Vec::new();
+        for i in 0..n {
+            let (tx, mut rx) = mpsc::channel(64);
+            let greeting = Greeting::CatchUp {
+                ops: Arc::from([]),
+                version: DocVersion(0),
+            };
+            sessions.add(
+                SessionId(i),
+                UserId::new_random(),
+                "u".into(),
+                tx,
+                SeqId(0),
+                greeting,
+            );
+            sessions.on_durable(SeqId(0), &Arc::from([]));
+            assert!(matches!(rx.try_recv(), Ok(SessionEvent::CatchUp { .. })));
+            assert!(matches!(rx.try_recv(), Ok(SessionEvent::Live { .. })));
+            receivers.push(rx);
+        }
+        (sessions, receivers)
+    }
+
+    fn committed(rx: &mut mpsc::Receiver<SessionEvent>) -> Option<Arc<[Arc<CommittedOp>]>> {
+        match rx.try_recv() {
+            Ok(SessionEvent::Committed(ops)) => Some(ops),
+            Ok(other) => panic!("expected committed ops, got {other:?}"),
+            Err(_) => None,
+        }
+    }
+
+    fn seqs(ops: &[Arc<CommittedOp>]) -> Vec<u64> {
+        ops.iter().map(|c| c.seq.0).collect()
+    }
+
+    /// Runs the rounds due by now, as the owner does when `next_round` fires.
+    fn fire(sessions: &mut Sessions) {
+        if sessions.next_round().is_some_and(|t| t <= Instant::now()) {
+            sessions.deliver_due();
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rounds_serve_one_group_at_a_time_and_everyone_within_the_hold() {
+        // 16 sessions: two per group, hold 80 ms (capped), rounds 10 ms apart.
+        let (mut sessions, mut rx) = live_sessions(16, pacing());
+        let start = Instant::now();
+        sessions.on_durable(SeqId(1), &batch(&[op(1, None)]));
+        // A quiet document: the first group gets it at once, as one shared slice.
+        let a = committed(&mut rx[0]).expect("group 0 served at once");
+        let b = committed(&mut rx[8]).expect("group 0 served at once");
+        assert_eq!(seqs(&a), [1]);
+        assert!(Arc::ptr_eq(&a, &b), "one slice per round");
+        assert!(rx[1..8].iter_mut().all(|r| committed(r).is_none()));
+        // Then one group per spacing, in order.
+        for group in 1..GROUPS {
+            assert_eq!(sessions.next_round(), Some(start + SPACING * group as u32));
+            tokio::time::advance(SPACING).await;
+            fire(&mut sessions);
+            assert_eq!(seqs(&committed(&mut rx[group]).unwrap()), [1]);
+            assert_eq!(seqs(&committed(&mut rx[group + 8]).unwrap()), [1]);
+        }
+        assert!(Instant::now() - start < HOLD);
+        assert_eq!(sessions.next_round(), None, "nothing left to deliver");
+        assert!(sessions.held.is_empty(), "served ops are released");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn commits_within_the_hold_reach_a_group_as_one_event() {
+        let (mut sessions, mut rx) = live_sessions(16, pacing());
+        let start = Instant::now();
+        sessions.on_durable(SeqId(1), &batch(&[op(1, None)]));
+        assert_eq!(seqs(&committed(&mut rx[0]).unwrap()), [1]);
+        for seq in 2..=4 {
+            tokio::time::advance(Duration::from_millis(3)).await;
+            sessions.on_durable(SeqId(seq), &batch(&[op(seq, None)]));
+            fire(&mut sessions);
+        }
+        // Group 0 was served at `start`: nothing more for it before start + HOLD.
+        while Instant::now() < start + HOLD - Duration::from_millis(1) {
+            tokio::time::advance(Duration::from_millis(1)).await;
+            fire(&mut sessions);
+            assert!(committed(&mut rx[0]).is_none());
+        }
+        tokio::time::advance(Duration::from_millis(1)).await;
+        fire(&mut sessions);
+        assert_eq!(seqs(&committed(&mut rx[0]).unwrap()), [2, 3, 4]);
+        // Every other group got all four, in at most two events (contiguous).
+        for r in &mut rx[1..] {
+            let mut got = Vec::new();
+            while let Some(ops) = committed(r) {
+                got.extend(seqs(&ops));
+            }
+            assert_eq!(got, [1, 2, 3, 4]);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_ack_is_sent_at_once_with_every_op_before_it() {
+        let (mut sessions, mut rx) = live_sessions(16, pacing());
+        sessions.on_durable(SeqId(1), &batch(&[op(1, None)]));
+        assert!(committed(&mut rx[0]).is_some());
+        tokio::time::advance(Duration::from_millis(1)).await;
+        // Session 3 (group 3, not due for 29 ms) has op 3 acknowledged: it
+        // gets 1..=3 now, as one event.
+        sessions.on_durable(SeqId(2), &batch(&[op(2, None)]));
+        sessions.on_durable(SeqId(3), &batch(&[op(3, Some(SessionId(3)))]));
+        assert_eq!(seqs(&committed(&mut rx[3]).unwrap()), [1, 2, 3]);
+        assert!(committed(&mut rx[3]).is_none());
+        assert!(committed(&mut rx[11]).is_none(), "its group is still held");
+        // Its group's round later gives it nothing twice.
+        for _ in 0..HOLD.as_millis() {
+            tokio::time::advance(Duration::from_millis(1)).await;
+            fire(&mut sessions);
+        }
+        assert!(committed(&mut rx[3]).is_none());
+        assert_eq!(seqs(&committed(&mut rx[11]).unwrap()), [1, 2, 3]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_small_document_delivers_every_commit_at_once() {
+        // 4 sessions × 40 µs: a hold far below the timer's resolution.
+        let pacing = Pacing {
+            per_session: Duration::from_micros(40),
+            max: Duration::from_millis(40),
+        };
+        let (mut sessions, mut rx) = live_sessions(4, pacing);
+        for seq in 1..=3 {
+            sessions.on_durable(SeqId(seq), &batch(&[op(seq, None)]));
+            for r in &mut rx {
+                assert_eq!(seqs(&committed(r).unwrap()), [seq]);
+            }
+            assert_eq!(sessions.next_round(), None);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cursor_never_overtakes_the_ops_it_refers_to() {
+        let (mut sessions, mut rx) = live_sessions(16, pacing());
+        sessions.on_durable(SeqId(1), &batch(&[op(1, None)]));
+        sessions.on_durable(SeqId(2), &batch(&[op(2, None)]));
+        // Session 5 has neither op yet; session 0's cursor is at version 2.
+        sessions.set_presence(SessionId(0), 0, 0, DocVersion(2));
+        assert_eq!(seqs(&committed(&mut rx[5]).unwrap()), [1, 2]);
+        match rx[5].try_recv() {
+            Ok(SessionEvent::Presence(PresenceEvent::Users(users))) => {
+                assert_eq!(users[0].version, DocVersion(2))
+            }
+            other => panic!("expected the cursor after the ops, got {other:?}"),
+        }
+    }
 }

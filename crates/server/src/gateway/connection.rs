@@ -13,8 +13,10 @@ use quire_protocol::{
     ClientMessage, ErrorCode, ErrorFrame, FrameError, ServerMessage, decode_client_frame,
     encode_frame,
 };
+use std::pin::Pin;
+use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep_until};
+use tokio::time::{Instant, Sleep, sleep};
 
 use super::errors;
 use super::handshake;
@@ -86,18 +88,30 @@ impl Connection<'_> {
         mut events: mpsc::Receiver<SessionEvent>,
     ) -> End {
         let idle = self.state.gateway.idle_timeout;
-        let mut last_heard = Instant::now();
+        let idle_timer = sleep(idle);
+        tokio::pin!(idle_timer);
+        // Waiting events go first: a poll of the socket that finds no frame
+        // still costs a read attempt (the WebSocket layer zero-fills its read
+        // buffer first), and a document's delivery round wakes every
+        // connection at once. After a full batch the socket goes first once,
+        // so a flood of events cannot starve the client's own frames.
+        let mut socket_first = false;
         loop {
-            let step = tokio::select! {
-                message = stream.next() => {
-                    last_heard = Instant::now();
-                    self.on_message(message).await
+            let step = if socket_first {
+                socket_first = false;
+                tokio::select! {
+                    biased;
+                    message = stream.next() => self.on_message(message, idle_timer.as_mut(), idle).await,
+                    event = events.recv() => self.on_events(event, &mut events, &mut socket_first),
+                    _ = &mut idle_timer => Err(idle_timeout()),
                 }
-                event = events.recv() => match event {
-                    Some(event) => self.on_events(event, &mut events),
-                    None => Err(Some(errors::closed(&quire_core::CloseReason::Unavailable))),
-                },
-                _ = sleep_until(last_heard + idle) => Err(Some(ErrorFrame::new(ErrorCode::Unavailable, "idle timeout: no frame for too long").fatal())),
+            } else {
+                tokio::select! {
+                    biased;
+                    event = events.recv() => self.on_events(event, &mut events, &mut socket_first),
+                    message = stream.next() => self.on_message(message, idle_timer.as_mut(), idle).await,
+                    _ = &mut idle_timer => Err(idle_timeout()),
+                }
             };
             if let Err(end) = step {
                 return end;
@@ -133,15 +147,26 @@ impl Connection<'_> {
         self.push_message(&ServerMessage::Error(error))
     }
 
+    /// Turns `first` and every event already queued behind it (up to
+    /// `max_events_per_wakeup`) into frames; sets `more` when it stopped at
+    /// that bound.
     fn on_events(
         &mut self,
-        first: SessionEvent,
+        first: Option<SessionEvent>,
         events: &mut mpsc::Receiver<SessionEvent>,
+        more: &mut bool,
     ) -> Result<(), End> {
+        let Some(first) = first else {
+            return Err(Some(errors::closed(&quire_core::CloseReason::Unavailable)));
+        };
         let mut batch = FrameBatch::new(self.handle.id(), self.state.gateway.max_ops_per_frame);
         let mut next = batch.add(first);
         let mut taken = 1;
-        while matches!(next, Next::Continue) && taken < self.state.gateway.max_events_per_wakeup {
+        while matches!(next, Next::Continue) {
+            if taken >= self.state.gateway.max_events_per_wakeup {
+                *more = true;
+                break;
+            }
             match events.try_recv() {
                 Ok(event) => next = batch.add(event),
                 Err(_) => break,
@@ -159,10 +184,14 @@ impl Connection<'_> {
         }
     }
 
+    /// Handles one client frame; any frame (even a ping) restarts the idle timer.
     async fn on_message(
         &mut self,
         message: Option<Result<Message, axum::Error>>,
+        idle_timer: Pin<&mut Sleep>,
+        idle: Duration,
     ) -> Result<(), End> {
+        idle_timer.reset(Instant::now() + idle);
         let text = match message {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Binary(_))) => {
@@ -221,6 +250,16 @@ impl Connection<'_> {
             ClientMessage::Ping { nonce } => self.push_message(&ServerMessage::Pong { nonce }),
         }
     }
+}
+
+fn idle_timeout() -> End {
+    Some(
+        ErrorFrame::new(
+            ErrorCode::Unavailable,
+            "idle timeout: no frame for too long",
+        )
+        .fatal(),
+    )
 }
 
 /// A socket read failed: an oversized frame gets its typed error; anything

@@ -12,6 +12,9 @@ use tokio::task::JoinHandle;
 
 /// A frame that does not reach the socket within this time ends the connection.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most queued frames written before one flush (bounds the bytes buffered
+/// ahead of the socket).
+const MAX_FRAMES_PER_FLUSH: usize = 64;
 /// How long [`Writer::finish`] waits for queued frames to go out.
 const FINISH_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -91,7 +94,21 @@ async fn write_loop(
                 None => break,
             },
         };
-        match tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::text(frame))).await {
+        // Everything already queued goes out with one flush: on loopback a
+        // socket write costs far more than framing, and a wakeup of the
+        // connection often queues several frames (an `ops` frame and an `ack`).
+        let written = tokio::time::timeout(WRITE_TIMEOUT, async {
+            sink.feed(Message::text(frame)).await?;
+            for _ in 1..MAX_FRAMES_PER_FLUSH {
+                match frames.try_recv() {
+                    Ok(frame) => sink.feed(Message::text(frame)).await?,
+                    Err(_) => break,
+                }
+            }
+            sink.flush().await
+        })
+        .await;
+        match written {
             Ok(Ok(())) => {}
             _ => return,
         }
