@@ -8,7 +8,8 @@
 //!   (CI), where a missing URL is a failure.
 //!
 //! Schemas created by [`fresh_postgres`] are named `quire_test_<uuid>` and are
-//! left behind; drop them with `DROP SCHEMA ... CASCADE` when convenient.
+//! left behind (a test may fail mid-way); `.ci/run` drops those of earlier
+//! runs before it starts.
 
 use crate::postgres::{PostgresOptions, PostgresStore};
 use crate::sqlite::{SqliteOptions, SqliteStore};
