@@ -117,13 +117,14 @@ impl SqliteStore {
         ))?;
         tune_connection(&conn)?;
         schema::migrate(&mut conn)?;
-        let checkpointer =
+        let (checkpointer, kick) =
             checkpointer::spawn(&path, options.checkpoint_interval, options.busy_timeout)?;
         let writer = WriterHandle::spawn(
             conn,
             options.write_queue_bound,
             options.max_group_requests,
             options.wal_restart_frames,
+            kick,
         )?;
         let readers = Arc::new(ReadPool::new(
             path.clone(),

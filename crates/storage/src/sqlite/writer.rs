@@ -20,11 +20,16 @@
 //! the checkpointer catches up, so the WAL grew without limit (1.4 GB in 8 s
 //! of 1,000-document load), every commit extended the file (the kernel
 //! zero-fills each new page) and reads walked an ever larger WAL index. So
-//! once the WAL holds `wal_restart_frames` frames, the writer itself runs a
-//! PASSIVE checkpoint between two groups, after answering the last one: it
-//! copies only what the checkpointer has not copied yet, nothing is appended
-//! meanwhile, so it completes and the next group restarts the WAL.
+//! once the WAL holds `wal_restart_frames` frames, the writer kicks the
+//! checkpointer and, once a run that started after the kick has finished,
+//! runs a PASSIVE checkpoint itself between two groups, after answering the
+//! last one: nothing is appended meanwhile, so it completes and the next
+//! group restarts the WAL. Waiting for the checkpointer first means the
+//! writer only copies and syncs what was appended during that run (9,900
+//! documents at 1 op/s: the writer's checkpoint p50 9.4 ms → 5.2 ms, p90
+//! 16 → 9.6 ms).
 
+use super::checkpointer::Kick;
 use crate::{StoreError, StoreResult};
 use rusqlite::Connection;
 use rusqlite::wal::CheckpointMode;
@@ -94,6 +99,7 @@ impl WriterHandle {
         queue_bound: usize,
         max_group: usize,
         wal_restart_frames: u32,
+        kick: Kick,
     ) -> StoreResult<Self> {
         let (queue, rx) = mpsc::channel(queue_bound.max(1));
         // The hook runs inside each COMMIT with the WAL's frame count.
@@ -107,9 +113,13 @@ impl WriterHandle {
         std::thread::Builder::new()
             .name("quire-sqlite-writer".into())
             .spawn(move || {
-                writer_loop(conn, rx, max_group.max(1), || {
-                    wal_frames.load(Ordering::Relaxed) >= restart_at
-                })
+                let restart = WalRestart {
+                    kick,
+                    requested: None,
+                    wal_frames,
+                    restart_at,
+                };
+                writer_loop(conn, rx, max_group.max(1), restart)
             })
             .map_err(|e| {
                 StoreError::Backend(format!("cannot start the SQLite writer thread: {e}"))
@@ -139,11 +149,38 @@ impl WriterHandle {
     }
 }
 
+/// When to start the WAL over (see the module docs).
+struct WalRestart {
+    kick: Kick,
+    /// The kick's token, once the WAL is long and the checkpointer was asked.
+    requested: Option<u64>,
+    wal_frames: Arc<AtomicI32>,
+    restart_at: i32,
+}
+
+impl WalRestart {
+    /// Called between groups: kicks the checkpointer once the WAL is long,
+    /// restarts it once the checkpointer has copied the bulk.
+    fn between_groups(&mut self, conn: &Connection) {
+        if self.wal_frames.load(Ordering::Relaxed) < self.restart_at {
+            return;
+        }
+        match self.requested {
+            None => self.requested = Some(self.kick.request()),
+            Some(token) if self.kick.done_since(token) => {
+                restart_wal(conn);
+                self.requested = None;
+            }
+            Some(_) => {}
+        }
+    }
+}
+
 fn writer_loop(
     conn: Connection,
     mut rx: mpsc::Receiver<Box<dyn WriteJob>>,
     max_group: usize,
-    wal_is_long: impl Fn() -> bool,
+    mut restart: WalRestart,
 ) {
     let mut group: Vec<Box<dyn WriteJob>> = Vec::with_capacity(max_group);
     while let Some(first) = rx.blocking_recv() {
@@ -167,9 +204,7 @@ fn writer_loop(
         for job in group.drain(..) {
             job.answer(&outcome);
         }
-        if wal_is_long() {
-            restart_wal(&conn);
-        }
+        restart.between_groups(&conn);
     }
 }
 
