@@ -42,7 +42,7 @@ async fn verify_passes_a_clean_store_and_names_a_corrupt_snapshot() {
         })
         .await
         .unwrap();
-    let hub = Hub::start(store.clone(), CoreConfig::default());
+    let hub = Hub::start(store.clone(), CoreConfig::default()).expect("valid configuration");
     for v in 0..5u64 {
         let op = ClientOp {
             operation_id: OperationId::parse(format!("op{v}")).unwrap(),

@@ -111,7 +111,7 @@ async fn throughput(name: &str, docs: usize, per_doc: usize, ops_each: usize, in
     for _ in 0..docs {
         ids.push(setup_doc(&*store, user).await);
     }
-    let hub = Hub::start(Arc::clone(&store), CoreConfig::default());
+    let hub = Hub::start(Arc::clone(&store), CoreConfig::default()).expect("valid configuration");
     let started = Instant::now();
     let cpu = cpu_seconds();
     let mut tasks = Vec::with_capacity(docs * per_doc);
@@ -162,7 +162,7 @@ async fn load() {
     let (store, _dir) = fresh_sqlite();
     let user = setup_user(&*store).await;
     let doc = setup_doc(&*store, user).await;
-    let hub = Hub::start(Arc::clone(&store), CoreConfig::default());
+    let hub = Hub::start(Arc::clone(&store), CoreConfig::default()).expect("valid configuration");
     let built = Instant::now();
     let tasks: Vec<_> = (0..SUBMITTERS)
         .map(|s| tokio::spawn(submitter(hub.clone(), doc, user, s, OPS / SUBMITTERS, 16)))
@@ -179,7 +179,8 @@ async fn load() {
     let mut times = Vec::new();
     let mut bytes = 0;
     for _ in 0..5 {
-        let hub = Hub::start(Arc::clone(&store), CoreConfig::default());
+        let hub =
+            Hub::start(Arc::clone(&store), CoreConfig::default()).expect("valid configuration");
         let t = Instant::now();
         let view = hub.read(doc).await.unwrap();
         times.push(t.elapsed().as_secs_f64() * 1000.0);

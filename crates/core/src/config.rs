@@ -25,9 +25,9 @@ pub struct CoreConfig {
     /// Operation-id registry entries kept below the latest snapshot (about
     /// 60 bytes each). This is how far back a resend is still recognised and
     /// answered with its original ack (the dedup horizon trails the latest
-    /// snapshot by it). Must be ≥ `retention_ops` ([`CoreConfig::validate`]);
-    /// a smaller value is treated as `retention_ops`, because the dedup
-    /// horizon may never pass the rebase horizon.
+    /// snapshot by it). Must be ≥ `retention_ops`, because the dedup horizon
+    /// may never pass the rebase horizon ([`CoreConfig::validate`];
+    /// [`Hub::start`](crate::Hub::start) refuses a configuration that fails it).
     pub registry_retention_ops: u64,
     /// A document with no session and no pending work is unloaded after this.
     pub idle_unload_after: Duration,
@@ -122,11 +122,6 @@ impl CoreConfig {
         }
         Ok(())
     }
-
-    /// The registry retention actually applied: never below `retention_ops`.
-    pub(crate) fn effective_registry_retention(&self) -> u64 {
-        self.registry_retention_ops.max(self.retention_ops)
-    }
 }
 
 #[cfg(test)]
@@ -148,6 +143,13 @@ mod tests {
                 log: 10
             })
         );
-        assert_eq!(short.effective_registry_retention(), 10);
+        let (store, _dir) = quire_storage::testing::fresh_sqlite();
+        assert!(matches!(
+            crate::Hub::start(store, short),
+            Err(ConfigError::RegistryShorterThanLog {
+                registry: 9,
+                log: 10
+            })
+        ));
     }
 }

@@ -9,7 +9,7 @@
 //! own entry under the same lock and closes its mailbox; a request that raced
 //! with that finds the mailbox closed and is routed to a fresh owner.
 
-use crate::config::CoreConfig;
+use crate::config::{ConfigError, CoreConfig};
 use crate::error::CoreError;
 use crate::events::{Ack, DocumentView, SessionId};
 use crate::owner::{self, Command, Origin};
@@ -50,12 +50,10 @@ const ROUTE_ATTEMPTS: usize = 3;
 impl Hub {
     /// Starts the core on `store`. Must be called inside a tokio runtime
     /// (owners are spawned lazily, on the first request for a document).
-    pub fn start(store: Arc<dyn Store>, config: CoreConfig) -> Hub {
-        if let Err(error) = config.validate() {
-            // Safe regardless: the registry retention is clamped up to the log's.
-            tracing::warn!(%error, "core configuration adjusted");
-        }
-        Hub {
+    /// Refuses a configuration whose bounds contradict each other.
+    pub fn start(store: Arc<dyn Store>, config: CoreConfig) -> Result<Hub, ConfigError> {
+        config.validate()?;
+        Ok(Hub {
             inner: Arc::new(HubInner {
                 store,
                 config,
@@ -64,7 +62,7 @@ impl Hub {
                 next_session: AtomicU64::new(1),
                 shutting_down: AtomicBool::new(false),
             }),
-        }
+        })
     }
 
     pub fn config(&self) -> &CoreConfig {

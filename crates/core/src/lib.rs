@@ -8,7 +8,7 @@
 //! ## The one entry point: [`Hub`]
 //!
 //! ```text
-//! let hub = Hub::start(store, CoreConfig::default());
+//! let hub = Hub::start(store, CoreConfig::default())?; // refuses contradictory bounds
 //! let session = hub.join(JoinRequest { doc, user, username, role, since: None }).await?;
 //! //   session.events: Snapshot → (snapshot_ack) → Committed… → Live → Committed / Ack / Rejected / Presence … Closed
 //! session.handle.submit(client_op)?;                // outcome arrives as an event

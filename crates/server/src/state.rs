@@ -43,7 +43,8 @@ impl AppState {
         secret: &JwtSecret,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, InvalidHashParams> {
-        let hub = Hub::start(store.clone(), CoreConfig::default());
+        let hub = Hub::start(store.clone(), CoreConfig::default())
+            .expect("the default core configuration is valid (a config unit test checks it)");
         Ok(Self {
             access: Arc::new(HubAccessNotifier::new(hub.clone())),
             hub,

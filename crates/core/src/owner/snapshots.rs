@@ -35,7 +35,7 @@ impl SnapshotPolicy {
             every_ops: config.snapshot_every_ops.max(1),
             every_bytes: config.snapshot_every_bytes.max(1),
             retention: config.retention_ops,
-            registry_retention: config.effective_registry_retention(),
+            registry_retention: config.registry_retention_ops,
             ops_since,
             bytes_since: 0,
             captured: None,

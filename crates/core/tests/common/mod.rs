@@ -111,7 +111,7 @@ pub fn small_config() -> CoreConfig {
 }
 
 pub fn hub(store: &Arc<dyn Store>, config: CoreConfig) -> Hub {
-    Hub::start(Arc::clone(store), config)
+    Hub::start(Arc::clone(store), config).expect("a valid core configuration")
 }
 
 /// The next event, failing the test if none comes within 5 s.

@@ -29,7 +29,7 @@ pub async fn start() -> TestServer {
 
 pub async fn start_with(core: CoreConfig, gateway: GatewayConfig) -> TestServer {
     TestServer::start_with(&Backend::Sqlite, test_config(), None, move |state| {
-        let hub = Hub::start(state.store.clone(), core);
+        let hub = Hub::start(state.store.clone(), core).expect("a valid core configuration");
         state.with_hub(hub).with_gateway_config(gateway)
     })
     .await
