@@ -198,6 +198,8 @@ pub fn client_via(
 pub fn unpruned_core() -> CoreConfig {
     CoreConfig {
         retention_ops: 1 << 40,
+        // The dedup horizon may never pass the rebase horizon.
+        registry_retention_ops: 1 << 40,
         ..CoreConfig::default()
     }
 }
