@@ -14,8 +14,6 @@ pub(crate) struct DocRun {
     pub doc: DocumentId,
     pub first: SeqId,
     pub last: SeqId,
-    /// Newest `created_at_ms` among the run's ops: the document's new `updated_at_ms`.
-    pub newest_ms: i64,
 }
 
 pub(crate) fn plan_append(ops: &[LoggedOp]) -> StoreResult<Vec<DocRun>> {
@@ -32,7 +30,6 @@ pub(crate) fn plan_append(ops: &[LoggedOp]) -> StoreResult<Vec<DocRun>> {
                     )));
                 }
                 run.last = op.seq;
-                run.newest_ms = run.newest_ms.max(op.created_at_ms);
             }
             None => {
                 index.insert(op.doc, runs.len());
@@ -40,7 +37,6 @@ pub(crate) fn plan_append(ops: &[LoggedOp]) -> StoreResult<Vec<DocRun>> {
                     doc: op.doc,
                     first: op.seq,
                     last: op.seq,
-                    newest_ms: op.created_at_ms,
                 });
             }
         }
@@ -84,8 +80,8 @@ mod tests {
         let runs = plan_append(&[op(a, 3), op(b, 1), op(a, 4), op(b, 2), op(a, 5)]).unwrap();
         assert_eq!(runs.len(), 2);
         assert_eq!(
-            (runs[0].doc, runs[0].first, runs[0].last, runs[0].newest_ms),
-            (a, SeqId(3), SeqId(5), 5)
+            (runs[0].doc, runs[0].first, runs[0].last),
+            (a, SeqId(3), SeqId(5))
         );
         assert_eq!(
             (runs[1].doc, runs[1].first, runs[1].last),
@@ -116,7 +112,6 @@ mod tests {
             doc: DocumentId::new_random(),
             first: SeqId(8),
             last: SeqId(9),
-            newest_ms: 0,
         };
         assert!(check_continues(&run, 7).is_ok());
         assert!(matches!(

@@ -125,8 +125,9 @@ pub trait Store: Send + Sync + 'static {
     /// checked for uniqueness here: the core's pipeline owns deduplication (see
     /// `lookup_operation`). An unknown document is `NotFound`. Each call is one request of the
     /// backend's group commit: concurrent calls share one transaction and one
-    /// fsync, yet one failing call never affects the others. Also raises the
-    /// documents' `updated_at_ms` to their newest op's `created_at_ms`.
+    /// fsync, yet one failing call never affects the others. A document's
+    /// `updated_at_ms` reads as at least its newest op's `created_at_ms`,
+    /// also after that op is pruned.
     async fn append_ops(&self, ops: &[LoggedOp]) -> StoreResult<()>;
 
     /// Logged ops of `doc` with `seq > after`, ascending, at most `limit`

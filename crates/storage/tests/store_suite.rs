@@ -688,6 +688,11 @@ async fn pruning_moves_the_horizon(db: Db) {
         ),
         (SeqId(7), Some(SeqId(7)), 0)
     );
+    // The newest op's time outlives its row.
+    assert_eq!(
+        s.document(doc).await.unwrap().unwrap().updated_at_ms,
+        logged[6].created_at_ms
+    );
     assert!(matches!(
         s.append_ops(&ops(doc, u, 1, 1)).await,
         Err(StoreError::Continuity(_))

@@ -4,7 +4,8 @@
 //! `append_ops` runs inside the committer's per-request savepoint and costs a
 //! fixed number of round trips per request whatever its size: one
 //! continuity query for all its documents, then one multi-row `unnest` insert
-//! each for the log and the registry, and one `updated_at_ms` update.
+//! for the log and its registry entries. The `documents` rows are not touched
+//! (see `rows::DOCUMENT_COLUMNS` for how `updated_at_ms` is read).
 //!
 //! Two instances appending to one document: both may pass the continuity
 //! check, but the second insert of the same `(document, seq)` hits `ops_pkey`
@@ -79,14 +80,6 @@ pub(crate) async fn append_ops<C: GenericClient>(c: &C, ops: &[LoggedOp]) -> Sto
         Some("ops_pkey") => StoreError::Continuity(format!("a sequence id is already logged: {}", map_err(e))),
         _ => map_err(e),
     })?;
-    let newest: Vec<i64> = runs.iter().map(|r| r.newest_ms).collect();
-    execute(
-        c,
-        "UPDATE documents d SET updated_at_ms = GREATEST(d.updated_at_ms, v.at)
-         FROM unnest($1::uuid[], $2::bigint[]) AS v(id, at) WHERE d.id = v.id",
-        &[&docs, &newest],
-    )
-    .await?;
     Ok(())
 }
 
@@ -219,13 +212,16 @@ pub(crate) async fn prune<C: GenericClient>(c: &C, req: PruneRequest) -> StoreRe
     execute(
         c,
         "UPDATE documents SET pruned_through = GREATEST(pruned_through, $2),
-             registry_pruned_through = GREATEST(registry_pruned_through, $3)
+             registry_pruned_through = GREATEST(registry_pruned_through, $3),
+             updated_at_ms = GREATEST(updated_at_ms, COALESCE(
+                 (SELECT max(created_at_ms) FROM ops WHERE document = $1 AND seq <= $3), 0))
          WHERE id = $1",
         &[&req.doc.0, &through, &registry_through],
     )
     .await?;
     // The registry outlives the log: below the log's horizon a row keeps its
-    // ids and seq but loses its op; below the registry's, it goes.
+    // ids and seq but loses its op; below the registry's, it goes (its time
+    // was folded into `updated_at_ms` above).
     execute(
         c,
         "DELETE FROM ops WHERE document = $1 AND seq <= $2",

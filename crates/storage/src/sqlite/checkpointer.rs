@@ -96,7 +96,16 @@ pub(crate) fn spawn(
 }
 
 fn checkpoint(conn: &Connection) {
-    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-        tracing::warn!(error = %e, "SQLite WAL checkpoint failed; will retry");
+    let started = std::time::Instant::now();
+    match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+    }) {
+        Ok((frames, copied)) => tracing::debug!(
+            frames,
+            copied,
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "SQLite background checkpoint"
+        ),
+        Err(e) => tracing::warn!(error = %e, "SQLite WAL checkpoint failed; will retry"),
     }
 }

@@ -7,8 +7,10 @@
 //! log and the operation-id registry (migration 3): a row whose `op_json` is
 //! NULL is a registry entry whose op was pruned from the log. Rows are
 //! clustered by (document, seq), so a request appends to the end of each
-//! document's range. Per document per request: one continuity lookup and one
-//! `updated_at_ms` update.
+//! document's range. Per document per request: one continuity lookup. The
+//! `documents` row is not touched: a document's `updated_at_ms` is read as the
+//! newer of its row and its newest op (see `rows::DOCUMENT_COLUMNS`), which
+//! saves a second dirty page per document per commit.
 
 use super::rows::{self, OP_COLUMNS, SNAPSHOT_COLUMNS};
 use crate::append_plan::{check_continues, plan_append};
@@ -78,12 +80,6 @@ pub(crate) fn append_ops(conn: &Connection, ops: &[LoggedOp]) -> StoreResult<()>
                 )),
                 other => other,
             })?;
-    }
-    let mut touch = conn.prepare_cached(
-        "UPDATE documents SET updated_at_ms = max(updated_at_ms, ?2) WHERE id = ?1",
-    )?;
-    for run in &runs {
-        touch.execute(params![run.doc.0, run.newest_ms])?;
     }
     Ok(())
 }
@@ -233,12 +229,15 @@ pub(crate) fn prune(conn: &Connection, req: PruneRequest) -> StoreResult<()> {
     let (old_through, _) = horizons(conn, req.doc)?;
     conn.prepare_cached(
         "UPDATE documents SET pruned_through = max(pruned_through, ?2),
-             registry_pruned_through = max(registry_pruned_through, ?3)
+             registry_pruned_through = max(registry_pruned_through, ?3),
+             updated_at_ms = max(updated_at_ms, coalesce(
+                 (SELECT max(created_at_ms) FROM ops WHERE document = ?1 AND seq <= ?3), 0))
          WHERE id = ?1",
     )?
     .execute(params![req.doc.0, through, registry_through])?;
     // The registry outlives the log: below the log's horizon a row keeps its
-    // ids and seq but loses its op; below the registry's, it goes.
+    // ids and seq but loses its op; below the registry's, it goes (its time
+    // was folded into `updated_at_ms` above).
     conn.prepare_cached("DELETE FROM ops WHERE document = ?1 AND seq <= ?2")?
         .execute(params![req.doc.0, registry_through])?;
     conn.prepare_cached(

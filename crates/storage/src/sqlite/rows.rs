@@ -17,8 +17,11 @@ pub(crate) fn user(row: &Row, at: usize) -> StoreResult<UserRecord> {
     })
 }
 
-pub(crate) const DOCUMENT_COLUMNS: &str =
-    "d.id, d.title, d.owner, d.created_at_ms, d.updated_at_ms";
+/// `updated_at_ms` is the newer of the row's (creation, renaming, pruned ops)
+/// and the newest op's: appending ops never rewrites the `documents` row.
+pub(crate) const DOCUMENT_COLUMNS: &str = "d.id, d.title, d.owner, d.created_at_ms,
+    max(d.updated_at_ms, coalesce((SELECT o.created_at_ms FROM ops o
+        WHERE o.document = d.id ORDER BY o.seq DESC LIMIT 1), 0))";
 pub(crate) fn document(row: &Row, at: usize) -> StoreResult<DocumentRecord> {
     Ok(DocumentRecord {
         id: DocumentId(row.get(at)?),

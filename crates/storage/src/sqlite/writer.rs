@@ -210,11 +210,13 @@ fn writer_loop(
 
 /// See the module docs. Failure only means the WAL stays long for now.
 fn restart_wal(conn: &Connection) {
+    let started = std::time::Instant::now();
     match conn.wal_checkpoint_v2(Some("main"), CheckpointMode::PASSIVE) {
         Ok((frames, copied)) => {
             tracing::debug!(
                 frames,
                 copied,
+                elapsed_us = started.elapsed().as_micros() as u64,
                 "SQLite writer checkpoint to restart the WAL"
             )
         }
