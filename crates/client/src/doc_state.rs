@@ -99,6 +99,22 @@ struct Resolving {
     seq: SeqId,
 }
 
+/// What an `error` about the in-flight op says about it (docs/protocol.md §5
+/// rule 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// Not applied, but may be as a new op on the current version
+    /// (`resync_required`): it is merged into the pending edits.
+    RetryAsNew,
+    /// Not applied and never will be: it is undone locally.
+    Undo,
+    /// Maybe applied long ago, maybe never (`outcome_unknown`, only for a
+    /// resend after a snapshot): never re-created, so never applied twice;
+    /// the snapshot says whether it is in the text. Outside a resync it is
+    /// undone (the live stream would have carried it had it been applied).
+    OutcomeUnknown,
+}
+
 /// The document as one client sees it.
 #[derive(Debug)]
 pub struct DocState {
@@ -349,17 +365,21 @@ impl DocState {
     /// `retry_as_new`: the op is valid but too old (`resync_required`): it
     /// goes back to the pending edits, to be sent again as a new op. Otherwise
     /// it is undone locally.
-    pub fn on_rejected(&mut self, id: &OperationId, retry_as_new: bool) -> Change {
+    pub fn on_rejected(&mut self, id: &OperationId, rejection: Rejection) -> Change {
         if self.inflight_id() != Some(id) {
             return Change::None;
         }
         if self.resolving.is_some() {
-            return self.finish_resolving(false);
+            // `outcome_unknown`: the snapshot is taken as the truth about the
+            // op. Rebasing as if it were applied leaves it in the text once
+            // if it was, and the snapshot's difference removes it if it was
+            // not; either way it is never re-created.
+            return self.finish_resolving(rejection == Rejection::OutcomeUnknown);
         }
         let Some(f) = self.inflight.take() else {
             return Change::None;
         };
-        if retry_as_new {
+        if rejection == Rejection::RetryAsNew {
             self.pending = Some(match self.pending.take() {
                 Some(p) => f.op.compose(&p),
                 None => f.op,

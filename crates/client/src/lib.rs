@@ -24,6 +24,6 @@ pub mod transport;
 
 pub use backoff::BackoffConfig;
 pub use client::{Client, ClientConfig, ClientError, ClientEvent, Progress, Status};
-pub use doc_state::{DocState, EditError};
+pub use doc_state::{DocState, EditError, Rejection};
 pub use faults::{FaultPlan, FaultyConnector};
 pub use transport::{Connection, Connector, TransportError, WsConnector};

@@ -18,7 +18,7 @@ use tokio::time::{Instant, sleep, sleep_until};
 
 use crate::backoff::Backoff;
 use crate::client::{ClientConfig, ClientEvent, Shared, Status};
-use crate::doc_state::{Change, Desync, SnapshotOutcome};
+use crate::doc_state::{Change, Desync, Rejection, SnapshotOutcome};
 use crate::transport::{Connection, Connector};
 
 /// How one connection ended.
@@ -332,8 +332,12 @@ impl<'a> ConnectionRun<'a> {
             if error.retryable {
                 self.retry_at = Some(Instant::now() + self.config.retry_delay);
             } else {
-                let retry_as_new = error.code == ErrorCode::ResyncRequired;
-                let change = self.shared.state().on_rejected(id, retry_as_new);
+                let rejection = match error.code {
+                    ErrorCode::ResyncRequired => Rejection::RetryAsNew,
+                    ErrorCode::OutcomeUnknown => Rejection::OutcomeUnknown,
+                    _ => Rejection::Undo,
+                };
+                let change = self.shared.state().on_rejected(id, rejection);
                 self.changed(change);
             }
         }

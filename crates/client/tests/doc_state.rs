@@ -2,7 +2,7 @@
 //! DocState implements, one scenario each.
 
 use quire_client::DocState;
-use quire_client::doc_state::{Change, Desync, SnapshotOutcome, edit_of};
+use quire_client::doc_state::{Change, Desync, Rejection, SnapshotOutcome, edit_of};
 use quire_engine::client_op::Edit;
 use quire_engine::limits::Limits;
 use quire_engine::op::{Component, TextOp};
@@ -200,10 +200,33 @@ fn a_snapshot_after_reconnect_resolves_the_in_flight_op_then_rebases_local_edits
     s.local_edit(ins(3, "X")).unwrap();
     let sent = s.take_submit().unwrap();
     let _ = s.on_snapshot("abcQQ", DocVersion(5), SeqId(5));
-    assert_eq!(s.on_rejected(&sent.operation_id, true), Change::Replaced);
+    assert_eq!(
+        s.on_rejected(&sent.operation_id, Rejection::RetryAsNew),
+        Change::Replaced
+    );
     assert_eq!(s.text().to_string(), "abcXQQ");
     let next = s.take_submit().unwrap();
     assert_ne!(next.operation_id, sent.operation_id);
+
+    // Its fate is unknowable (`outcome_unknown`): it is never re-created;
+    // the snapshot says whether it is there, and the edits typed after it
+    // keep their place next to it.
+    for (snapshot, expected) in [("abXcQ", "abXYcQ"), ("abcQ", "abYcQ")] {
+        let mut s = loaded("abc", 3);
+        s.local_edit(ins(2, "X")).unwrap();
+        let sent = s.take_submit().unwrap();
+        s.local_edit(ins(3, "Y")).unwrap(); // abXYc
+        let _ = s.on_snapshot(snapshot, DocVersion(5), SeqId(5));
+        assert_eq!(
+            s.on_rejected(&sent.operation_id, Rejection::OutcomeUnknown),
+            Change::Replaced
+        );
+        assert_eq!(s.text().to_string(), expected, "snapshot {snapshot}");
+        let next = s.take_submit().unwrap();
+        assert_ne!(next.operation_id, sent.operation_id);
+        assert_eq!(next.edit, edit_of(&ins(expected.find('Y').unwrap(), "Y")));
+        assert!(s.take_submit().is_none());
+    }
 
     // Applied after the snapshot: a fresh snapshot is needed, then it is known applied.
     let mut s = loaded("abc", 3);
@@ -228,7 +251,10 @@ fn a_refused_op_is_undone_locally_and_pending_edits_survive() {
     s.local_edit(del(0, 2)).unwrap(); // llo
     let sent = s.take_submit().unwrap();
     s.local_edit(ins(3, "!")).unwrap(); // llo!
-    assert_eq!(s.on_rejected(&sent.operation_id, false), Change::Replaced);
+    assert_eq!(
+        s.on_rejected(&sent.operation_id, Rejection::Undo),
+        Change::Replaced
+    );
     assert_eq!(s.text().to_string(), "hello!");
     assert_eq!(
         s.take_submit().unwrap().edit,

@@ -20,6 +20,14 @@ pub enum CoreError {
     /// or the session fell too far behind.
     #[error("resync required: base version is older than the server's history")]
     ResyncRequired,
+    /// `outcome_unknown`: the op's base version is older than the
+    /// operation-id horizon, so the server cannot tell whether an op with
+    /// this id was applied; it applied nothing now (see `owner::pipeline`).
+    #[error(
+        "outcome unknown: base version is older than the operation ids the server remembers; \
+         this op may or may not have been applied before, and was not applied now"
+    )]
+    OutcomeUnknown,
     /// `forbidden`: no write (submit) or read (join) access.
     #[error("forbidden")]
     Forbidden,
@@ -59,6 +67,7 @@ impl CoreError {
             CoreError::BadOp(_) => "bad_op",
             CoreError::TooLarge(_) => "too_large",
             CoreError::ResyncRequired => "resync_required",
+            CoreError::OutcomeUnknown => "outcome_unknown",
             CoreError::Forbidden => "forbidden",
             CoreError::NotFound => "not_found",
             CoreError::Overloaded => "overloaded",

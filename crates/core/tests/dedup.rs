@@ -223,7 +223,20 @@ async fn beyond_the_registry_horizon_a_resend_is_rejected_not_reapplied() {
         let resend = hub
             .submit_detached(doc, owner, insert(owner, "early", 0, 0, "x"))
             .await;
-        assert_eq!(resend, Err(CoreError::ResyncRequired), "{}", b.name);
+        // Its status is unknowable: rejected, and said to be unknowable.
+        assert_eq!(resend, Err(CoreError::OutcomeUnknown), "{}", b.name);
+        assert_eq!(hub.read(doc).await.unwrap(), before);
+        // So is any op based below the registry horizon, new or not.
+        let fresh = hub
+            .submit_detached(doc, owner, insert(owner, "never-sent", 3, 0, "y"))
+            .await;
+        assert_eq!(fresh, Err(CoreError::OutcomeUnknown), "{}", b.name);
+        // Between the two horizons an unknown id was never applied: plain
+        // `resync_required`, safe to re-create.
+        let between = hub
+            .submit_detached(doc, owner, insert(owner, "never-sent-2", 9, 0, "y"))
+            .await;
+        assert_eq!(between, Err(CoreError::ResyncRequired), "{}", b.name);
         assert_eq!(hub.read(doc).await.unwrap(), before);
         // Still known between the two horizons: the op at seq 10 (base 9).
         let known = hub

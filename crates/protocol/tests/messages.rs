@@ -204,6 +204,7 @@ fn every_error_code_is_snake_case_and_retryable_as_documented() {
         ErrorCode::TooLarge,
         ErrorCode::BadOp,
         ErrorCode::ResyncRequired,
+        ErrorCode::OutcomeUnknown,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,

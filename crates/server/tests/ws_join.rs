@@ -1,6 +1,7 @@
 //! The join protocol, frame by frame (docs/protocol.md §5): snapshot, ops
 //! buffered until `snapshotAck`, never an op at or below the snapshot's seq;
-//! catch-up with `since`; a resent op acknowledged as a duplicate.
+//! catch-up with `since`; a resent op acknowledged as a duplicate, or, below
+//! the operation-id horizon, answered `outcome_unknown`.
 
 mod common;
 mod gateway_support;
@@ -198,4 +199,66 @@ async fn a_joiner_whose_buffer_overflows_is_told_to_resync_and_can_rejoin() {
     };
     assert_eq!(seqs, [1, 2, 3, 4]);
     assert_eq!(again.recv_type("live").await["seq"], 4);
+}
+
+/// docs/protocol.md §5 rule 6: a resend whose `baseVersion` lies below the
+/// operation-id horizon cannot be classified; it is refused with
+/// `outcome_unknown` (naming it, not fatal) and applies nothing, while an
+/// unknown op between the two horizons is plain `resync_required`.
+#[tokio::test]
+async fn a_resend_below_the_operation_id_horizon_is_answered_outcome_unknown() {
+    let core = quire_core::CoreConfig {
+        window_ops: 2,
+        snapshot_every_ops: 4,
+        retention_ops: 0,
+        registry_retention_ops: 4,
+        ..Default::default()
+    };
+    let server = start_with(core, Default::default()).await;
+    let owner = server.signup("ada").await;
+    let doc = server.create_doc(&owner, "d").await;
+    let (mut ws, _) = RawWs::join_live(&server, &owner, &doc).await;
+    for i in 0..13u64 {
+        ws.send(insert_frame(&owner, &format!("op{i}"), i, 0, "x"))
+            .await;
+        assert_eq!(ws.recv_type("ack").await["seq"], i + 1);
+    }
+    // Snapshots at 4, 8, 12: the log is pruned through 12, the ids through 8.
+    for _ in 0..300 {
+        let audit = server.state.store.audit_document(doc_id(&doc)).await;
+        if audit.is_ok_and(|a| a.pruned_through.0 >= 12 && a.registry_pruned_through.0 >= 8) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let before = server_text(&server, &doc).await;
+
+    ws.send(insert_frame(&owner, "op0", 0, 0, "x")).await;
+    let error = ws.recv_type("error").await;
+    assert_eq!(
+        (
+            error["code"].as_str(),
+            error["operationId"].as_str(),
+            error["fatal"].as_bool(),
+            error["retryable"].as_bool()
+        ),
+        (
+            Some("outcome_unknown"),
+            Some("op0"),
+            Some(false),
+            Some(false)
+        ),
+        "{error}"
+    );
+    ws.send(insert_frame(&owner, "new", 9, 0, "y")).await;
+    let error = ws.recv_type("error").await;
+    assert_eq!(
+        (error["code"].as_str(), error["operationId"].as_str()),
+        (Some("resync_required"), Some("new")),
+        "{error}"
+    );
+    assert_eq!(server_text(&server, &doc).await, before);
+    // The connection is still live.
+    ws.send(insert_frame(&owner, "op13", 13, 0, "z")).await;
+    assert_eq!(ws.recv_type("ack").await["seq"], 14);
 }

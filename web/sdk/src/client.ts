@@ -443,6 +443,7 @@ export class DocClient extends Emitter<DocClientEvents> {
     if (!inflight || operationId !== inflight.sent.operationId) return;
     if (this.limbo) {
       // Applied at some point: it is part of the server's text; fetch a fresh snapshot to rebase on.
+      // (An `outcome_unknown` answer takes the same path, see onError.)
       this.server.apply(inflight.current);
       this.inflight = null;
       this.rejoinFresh();
@@ -475,7 +476,14 @@ export class DocClient extends Emitter<DocClientEvents> {
       }, backoffDelay(this.attempt++, this.opt.backoffInitialMs, this.opt.backoffMaxMs, this.opt.random));
       return;
     }
-    if (mine && this.limbo) {
+    if (mine && this.limbo && code === 'outcome_unknown') {
+      // Its base is older than the ids the server remembers: applied long ago or never, nobody
+      // can tell. Never re-create it (it could be applied twice): rebase as if it were applied,
+      // and the fresh snapshot's difference removes it again if it was not (protocol rule 6).
+      this.server.apply(mine.current);
+      this.inflight = null;
+      this.rejoinFresh();
+    } else if (mine && this.limbo) {
       // The resend after a snapshot was refused: it was never applied; rebase it with the rest.
       this.requeue(mine);
       this.rejoinFresh();

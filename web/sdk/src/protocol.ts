@@ -55,6 +55,7 @@ export type ErrorCode =
   | 'too_large'
   | 'bad_op'
   | 'resync_required'
+  | 'outcome_unknown'
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'

@@ -152,6 +152,39 @@ describe('DocClient', () => {
     expect(server.duplicates).toBe(1);
   });
 
+  it('a resend whose fate the server cannot tell (outcome_unknown) is never re-created', async () => {
+    for (const applied of [true, false]) {
+      const server = new FakeServer();
+      server.roles.set('ann', 'write');
+      server.text = 'abc';
+      const a = makeClient(server, 'ann');
+      await settle(server, [a]);
+      const errors: ClientError[] = [];
+      a.on('error', (e) => errors.push(e));
+      server.loseAcks = 1; // applied, then the connection drops before the ack
+      a.applyLocal([2, 'X']);
+      if (applied) for (let i = 0; i < 200 && server.submits.length === 0; i++) await tick();
+      a.setOffline(true); // if not yet delivered, the submit is lost with the connection
+      server.roles.set('bob', 'write');
+      const bob = makeClient(server, 'bob');
+      await settle(server, [bob]);
+      bob.applyLocal([server.text.length, 'Q']);
+      await settle(server, [bob]);
+      // The log and the operation ids below it are gone: ann's resend cannot be classified.
+      server.horizon = server.log.length;
+      server.registryHorizon = server.log.length;
+      a.applyLocal([3, 'Y']); // after X
+      a.setOffline(false);
+      await settle(server, [a, bob]);
+      const expected = applied ? 'abXYcQ' : 'abYcQ';
+      expect(server.text, `applied: ${applied}`).toBe(expected);
+      expect(a.text.toString()).toBe(expected);
+      expect(server.log.filter((e) => JSON.stringify(e.op).includes('X'))).toHaveLength(applied ? 1 : 0);
+      expect(server.submits.filter((op) => op.operationId === 'ann-op-1')).toHaveLength(applied ? 2 : 1);
+      expect(errors.map((e) => e.code)).toContain('outcome_unknown');
+    }
+  });
+
   it('splits a paste larger than maxOpChars into ops within the limit', async () => {
     const server = new FakeServer();
     server.roles.set('ann', 'write');

@@ -54,6 +54,8 @@ export class FakeServer {
   log: OpEntry[] = [];
   /** Entries with seq <= horizon are pruned: a `since` older than that gets a snapshot. */
   horizon = 0;
+  /** Operation ids of entries with seq <= registryHorizon are forgotten (never above `horizon`). */
+  registryHorizon = 0;
   conns = new Set<FakeSocket>();
   roles = new Map<string, Role>();
   registry = new Map<string, { version: number; seq: number }>();
@@ -167,13 +169,13 @@ export class FakeServer {
 
   private submit(conn: FakeSocket, cop: ClientOp): void {
     this.submits.push(cop);
-    const err = (code: 'bad_op' | 'forbidden' | 'resync_required', message: string) =>
+    const err = (code: 'bad_op' | 'forbidden' | 'resync_required' | 'outcome_unknown', message: string) =>
       conn.deliver({ type: 'error', code, message, operationId: cop.operationId, retryable: false });
     const role = this.roles.get(conn.userId!);
     if (role !== 'write' && role !== 'owner') return err('forbidden', 'no write access');
     if (cop.userId !== conn.userId) return err('bad_op', 'wrong userId');
     const key = `${cop.userId}/${cop.operationId}`;
-    const seen = this.registry.get(key);
+    const seen = cop.baseVersion >= this.registryHorizon ? this.registry.get(key) : undefined;
     if (seen) {
       this.duplicates++;
       conn.deliver({ type: 'ack', operationId: cop.operationId, version: seen.version, seq: seen.seq, duplicate: true });
@@ -181,6 +183,7 @@ export class FakeServer {
     }
     const refusal = this.refuse.shift();
     if (refusal) return err(refusal, `refused: ${refusal}`);
+    if (cop.baseVersion < this.registryHorizon) return err('outcome_unknown', 'base below the operation-id horizon');
     if (cop.baseVersion < this.horizon) return err('resync_required', 'base below horizon');
     if (cop.baseVersion > this.version) return err('bad_op', 'base in the future');
     let op = fromClientOp(cop);

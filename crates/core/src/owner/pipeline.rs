@@ -10,9 +10,9 @@
 //!
 //! The dedup (registry) horizon never passes the rebase (log) horizon; an op
 //! is rebased only if its dedup status is known; a resend is recognised or
-//! rejected, never applied twice; and a resend rejected with
-//! `resync_required` while its base is at or above the dedup horizon was
-//! never applied, so a client may safely re-create it.
+//! rejected, never applied twice; and an op rejected with `resync_required`
+//! was never applied, so a client may safely re-create it (below the dedup
+//! horizon the answer is `outcome_unknown` instead).
 //!
 //! Why the code makes this true. A resent op carries its original
 //! `baseVersion` (docs/protocol.md §5 rule 5), and an op with base `b` was
@@ -32,8 +32,10 @@
 //!   rebased if `b >= pruned_through`, else rejected with `ResyncRequired`
 //!   (the log needed to rebase it is gone), and re-creating it is safe.
 //! * `b < registry_pruned_through`: the entry may be gone, so the status is
-//!   unknowable; since `b < pruned_through` too, the op is rejected with
-//!   `ResyncRequired` and never transformed, so never applied twice.
+//!   unknowable; since `b < pruned_through` too, the op is rejected, never
+//!   transformed, so never applied twice. It is rejected with
+//!   `OutcomeUnknown`, not `ResyncRequired`, so that the client knows that
+//!   re-creating it might repeat the edit (docs/protocol.md §5 rule 6).
 //!
 //! The owner raises both horizons in memory *before* it asks the store to
 //! prune (see `snapshots`), so no op is ever checked against a registry that
@@ -110,6 +112,9 @@ impl Pipeline<'_> {
         // See the module docs: not a known resend (or, below the dedup
         // horizon, its status is unknowable), and the log needed to rebase
         // it is gone.
+        if base < state.registry_pruned_through {
+            return Err(CoreError::OutcomeUnknown);
+        }
         if base < state.pruned_through {
             return Err(CoreError::ResyncRequired);
         }

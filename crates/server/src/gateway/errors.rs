@@ -9,6 +9,7 @@ pub(crate) fn core_error(error: &CoreError) -> ErrorFrame {
         CoreError::BadOp(_) => ErrorCode::BadOp,
         CoreError::TooLarge(_) => ErrorCode::TooLarge,
         CoreError::ResyncRequired => ErrorCode::ResyncRequired,
+        CoreError::OutcomeUnknown => ErrorCode::OutcomeUnknown,
         CoreError::Forbidden => ErrorCode::Forbidden,
         CoreError::NotFound => ErrorCode::NotFound,
         CoreError::Overloaded => ErrorCode::Overloaded,

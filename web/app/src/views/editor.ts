@@ -125,6 +125,8 @@ export function renderEditor(root: HTMLElement, documentId: string): Cleanup {
         showBanner('You can only read this document; your last edit was not saved.');
       } else if (e.code === 'bad_op' || e.code === 'too_large') {
         showBanner(`The server refused an edit, which was undone: ${e.message}`);
+      } else if (e.code === 'outcome_unknown') {
+        showBanner('An edit made before a long disconnection could not be confirmed. The text now shows what the server has: check that your last edit is there.');
       } else {
         console.warn(`quire: ${e.code}: ${e.message}`);
       }
