@@ -18,7 +18,8 @@
 use quire_core::{CoreConfig, Hub};
 use quire_engine::client_op::{ClientOp, Edit};
 use quire_engine::{DocVersion, DocumentId, OperationId, UserId};
-use quire_storage::testing::fresh_sqlite;
+use quire_storage::sqlite::SqliteOptions;
+use quire_storage::testing::fresh_sqlite_with;
 use quire_storage::{NewDocument, NewUser, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -105,7 +106,7 @@ async fn submitter(
 
 /// Runs `per_doc` submitters of `ops_each` ops on each of `docs` documents.
 async fn throughput(name: &str, docs: usize, per_doc: usize, ops_each: usize, in_flight: usize) {
-    let (store, _dir) = fresh_sqlite();
+    let (store, _dir) = fresh_sqlite_with(SqliteOptions::default());
     let user = setup_user(&*store).await;
     let mut ids = Vec::with_capacity(docs);
     for _ in 0..docs {
@@ -159,7 +160,7 @@ fn cpu_seconds() -> f64 {
 async fn load() {
     const OPS: usize = 1_000_000;
     const SUBMITTERS: usize = 100;
-    let (store, _dir) = fresh_sqlite();
+    let (store, _dir) = fresh_sqlite_with(SqliteOptions::default());
     let user = setup_user(&*store).await;
     let doc = setup_doc(&*store, user).await;
     let hub = Hub::start(Arc::clone(&store), CoreConfig::default()).expect("valid configuration");

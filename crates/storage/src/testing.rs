@@ -1,6 +1,7 @@
 //! Test helpers shared by every crate's tests (always compiled; tiny).
 //!
-//! - [`fresh_sqlite`]: a store in a new temporary directory (keep the guard).
+//! - [`fresh_sqlite`]: a store in a new temporary directory (keep the guard),
+//!   with [`test_sqlite_options`]; [`fresh_sqlite_with`] for other options.
 //! - [`fresh_postgres`]: a store in a new, uniquely named PostgreSQL schema, so
 //!   tests running at once never see each other's rows.
 //! - [`postgres_url`]: reads `QUIRE_TEST_DATABASE_URL`; when it is unset, says
@@ -23,12 +24,28 @@ pub const DATABASE_URL_VAR: &str = "QUIRE_TEST_DATABASE_URL";
 /// Set to `1` to make a missing or unreachable PostgreSQL a test failure.
 pub const REQUIRE_POSTGRES_VAR: &str = "QUIRE_REQUIRE_POSTGRES";
 
-/// A SQLite store in a fresh temporary data directory, deleted when the
-/// returned guard is dropped (keep it alive as long as the store).
+/// The defaults with a 4 MiB WAL (1,024 frames) instead of 128 MiB: every
+/// store writes its WAL's working size in zeros when it opens, and test
+/// suites open hundreds of stores. The WAL restart logic then runs more
+/// often, which tests it more.
+pub fn test_sqlite_options() -> SqliteOptions {
+    SqliteOptions {
+        wal_restart_frames: 1_024,
+        ..SqliteOptions::default()
+    }
+}
+
+/// A SQLite store with [`test_sqlite_options`] in a fresh temporary data
+/// directory, deleted when the returned guard is dropped (keep it alive as
+/// long as the store).
 pub fn fresh_sqlite() -> (Arc<dyn Store>, TempDir) {
+    fresh_sqlite_with(test_sqlite_options())
+}
+
+/// [`fresh_sqlite`] with the given options (benchmarks use the defaults).
+pub fn fresh_sqlite_with(options: SqliteOptions) -> (Arc<dyn Store>, TempDir) {
     let dir = tempfile::tempdir().expect("cannot create a temporary directory");
-    let store = SqliteStore::open(dir.path(), SqliteOptions::default())
-        .expect("cannot open a fresh SQLite store");
+    let store = SqliteStore::open(dir.path(), options).expect("cannot open a fresh SQLite store");
     (Arc::new(store), dir)
 }
 

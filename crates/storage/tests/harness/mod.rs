@@ -6,8 +6,8 @@
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 use quire_engine::{DocVersion, DocumentId, OperationId, SeqId, UserId};
-use quire_storage::sqlite::{SqliteOptions, SqliteStore};
-use quire_storage::testing::DATABASE_URL_VAR;
+use quire_storage::sqlite::SqliteStore;
+use quire_storage::testing::{DATABASE_URL_VAR, test_sqlite_options};
 use quire_storage::{LoggedOp, NewDocument, NewUser, Store};
 use std::sync::Arc;
 use tempfile::TempDir;
@@ -27,7 +27,7 @@ impl Db {
     pub fn sqlite() -> Db {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(dir.path(), SqliteOptions::default()).unwrap());
+            Arc::new(SqliteStore::open(dir.path(), test_sqlite_options()).unwrap());
         Db {
             store,
             place: Place::Sqlite(dir),
@@ -53,9 +53,9 @@ impl Db {
     /// A second, independent store on the same data.
     pub async fn reopen(&self) -> Arc<dyn Store> {
         match &self.place {
-            Place::Sqlite(dir) => quire_storage::open(dir.path().to_str().unwrap())
-                .await
-                .unwrap(),
+            Place::Sqlite(dir) => {
+                Arc::new(SqliteStore::open(dir.path(), test_sqlite_options()).unwrap())
+            }
             Place::Postgres(url) => quire_storage::open(url).await.unwrap(),
         }
     }
