@@ -130,6 +130,19 @@ pub trait Store: Send + Sync + 'static {
     /// also after that op is pruned.
     async fn append_ops(&self, ops: &[LoggedOp]) -> StoreResult<()>;
 
+    /// How many `append_ops` calls of one caller may be in flight at once
+    /// and still be executed in the order they were first polled (each
+    /// polled before the next is created). 1, the default, means the caller
+    /// must wait for each call before making the next. SQLite's single
+    /// writer takes calls from a FIFO queue whose bounded sender is fair, so
+    /// a caller may start the next batch while the previous one commits;
+    /// PostgreSQL runs concurrent calls on different connections, in any
+    /// order. A call that follows a failed one fails `Continuity` itself
+    /// (its first seq no longer continues the log), so the log never forks.
+    fn ordered_appends_in_flight(&self) -> usize {
+        1
+    }
+
     /// Logged ops of `doc` with `seq > after`, ascending, at most `limit`
     /// (empty for an unknown document).
     async fn ops_after(

@@ -1,15 +1,20 @@
 //! The document's committer: one task per open document that hands the
-//! owner's batches to the store, one `append_ops` call at a time and in the
-//! order they were sent, so the log stays contiguous.
+//! owner's batches to the store in the order they were sent, so the log
+//! stays contiguous, and answers them in that order.
 //!
 //! Why a task of its own: the owner sends a batch as soon as it has one,
 //! without waiting for the calls still in flight (at most
-//! `max_commits_in_flight`). The moment a call is durable the committer makes
-//! the next one, merging every batch queued meanwhile, instead of waiting for
-//! the owner to be woken, answer, and start it: the store's writer goes
-//! straight on to the next transaction, so a document with few, fast clients
-//! is no longer bounded by a round trip through the owner per fsync.
+//! `max_commits_in_flight`). The committer makes the next `append_ops` call
+//! (merging every batch queued meanwhile) as soon as the store allows
+//! (`Store::ordered_appends_in_flight`): on SQLite while the previous call
+//! still commits, so the writer thread finds the next batch in its queue
+//! the moment it answers, instead of waiting for this task and then the
+//! owner to be woken. A document with few, fast clients is thus bounded by
+//! the fsyncs, not by round trips between tasks (1 doc × 10 clients: the
+//! writer was idle 30% of the time with one call at a time).
 
+use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
 use quire_storage::{LoggedOp, Store, StoreError};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -67,21 +72,40 @@ async fn run(
     answers: mpsc::Sender<CommitResult>,
     max_ops: usize,
 ) {
-    while let Some(mut ops) = queued.recv().await {
-        let mut batches = 1;
-        while ops.len() < max_ops {
-            match queued.try_recv() {
-                Ok(more) => {
-                    ops.extend(more);
-                    batches += 1;
+    let depth = store.ordered_appends_in_flight().max(1);
+    // Each call with the number of owner batches it carries. A call pushed
+    // here is first polled (and so queued in the store) by the next
+    // `in_flight.next()`, in push order, before any later call exists.
+    let mut in_flight = FuturesOrdered::new();
+    let mut open = true;
+    while open || !in_flight.is_empty() {
+        tokio::select! {
+            biased;
+            Some((result, batches)) = in_flight.next(), if !in_flight.is_empty() => {
+                let result: CommitResult = result;
+                for _ in 0..batches {
+                    if answers.send(result.clone()).await.is_err() {
+                        return;
+                    }
                 }
-                Err(_) => break,
             }
-        }
-        let result = store.append_ops(&ops).await;
-        for _ in 0..batches {
-            if answers.send(result.clone()).await.is_err() {
-                return;
+            batch = queued.recv(), if open && in_flight.len() < depth => {
+                let Some(mut ops) = batch else {
+                    open = false;
+                    continue;
+                };
+                let mut batches = 1usize;
+                while ops.len() < max_ops {
+                    match queued.try_recv() {
+                        Ok(more) => {
+                            ops.extend(more);
+                            batches += 1;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let store = Arc::clone(&store);
+                in_flight.push_back(async move { (store.append_ops(&ops).await, batches) });
             }
         }
     }

@@ -52,6 +52,13 @@ impl GatedStore {
 
 #[async_trait]
 impl Store for GatedStore {
+    /// The inner store's: held calls wait at the gate in arrival order (the
+    /// semaphore is fair), so a failed or held call is followed by the
+    /// calls pipelined behind it, as in production.
+    fn ordered_appends_in_flight(&self) -> usize {
+        self.inner.ordered_appends_in_flight()
+    }
+
     async fn append_ops(&self, ops: &[LoggedOp]) -> StoreResult<()> {
         self.appends_started.fetch_add(1, Ordering::SeqCst);
         if self.gate_closed.load(Ordering::SeqCst) {

@@ -271,6 +271,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    fn ordered_appends_in_flight(&self) -> usize {
+        // Two are enough to keep the writer busy: the next batch waits in
+        // its queue while the current one commits.
+        2
+    }
+
     async fn append_ops(&self, ops: &[LoggedOp]) -> StoreResult<()> {
         if ops.is_empty() {
             return Ok(());
