@@ -28,6 +28,18 @@ function makeClient(server: FakeServer, userId: string, seed = 1): DocClient {
 
 const tick = () => new Promise((r) => setTimeout(r, 1));
 
+/** A server holding `text` and one connected writer, ann, whose errors are collected. */
+async function aloneWith(text: string): Promise<{ server: FakeServer; a: DocClient; errors: ClientError[] }> {
+  const server = new FakeServer();
+  server.roles.set('ann', 'write');
+  server.text = text;
+  const a = makeClient(server, 'ann');
+  await settle(server, [a]);
+  const errors: ClientError[] = [];
+  a.on('error', (e) => errors.push(e));
+  return { server, a, errors };
+}
+
 /** Waits until the network is quiet and every client has everything confirmed. */
 async function settle(server: FakeServer, clients: DocClient[], maxTicks = 3000): Promise<void> {
   for (let i = 0; i < maxTicks; i++) {
@@ -154,13 +166,7 @@ describe('DocClient', () => {
 
   it('a resend whose fate the server cannot tell (outcome_unknown) is never re-created', async () => {
     for (const applied of [true, false]) {
-      const server = new FakeServer();
-      server.roles.set('ann', 'write');
-      server.text = 'abc';
-      const a = makeClient(server, 'ann');
-      await settle(server, [a]);
-      const errors: ClientError[] = [];
-      a.on('error', (e) => errors.push(e));
+      const { server, a, errors } = await aloneWith('abc');
       server.loseAcks = 1; // applied, then the connection drops before the ack
       a.applyLocal([2, 'X']);
       if (applied) for (let i = 0; i < 200 && server.submits.length === 0; i++) await tick();
@@ -293,13 +299,7 @@ describe('DocClient', () => {
   });
 
   it('an op refused for good is undone locally, later edits are kept', async () => {
-    const server = new FakeServer();
-    server.roles.set('ann', 'write');
-    server.text = 'abc';
-    const a = makeClient(server, 'ann');
-    await settle(server, [a]);
-    const errors: ClientError[] = [];
-    a.on('error', (e) => errors.push(e));
+    const { server, a, errors } = await aloneWith('abc');
     server.refuse = ['bad_op'];
     a.applyLocal([1, { d: 1 }, 'X']); // in flight, will be refused
     a.applyLocal([3, '😀']); // queued behind it
