@@ -10,6 +10,7 @@ use clap::Args;
 use quire_server::ServerConfig;
 use quire_server::auth::JwtSecret;
 use quire_server::serve::{ServeOptions, run as run_server, shutdown_signal};
+use quire_storage::sqlite::SqliteOptions;
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -25,6 +26,12 @@ pub struct ServeArgs {
     /// The built web app to serve (index.html fallback for app routes); API only when absent.
     #[arg(long, env = "QUIRE_WEB_DIR")]
     web_dir: Option<PathBuf>,
+    /// SQLite WAL size in pages (4 KiB each): the WAL file is written to this size at start
+    /// (32,768 pages = 128 MiB) and starts over when full. Fewer pages use less disk; more
+    /// pages mean fewer pauses to start it over under heavy load.
+    #[arg(long, env = "QUIRE_SQLITE_WAL_PAGES", default_value_t = SqliteOptions::default().wal_restart_frames,
+          value_parser = clap::value_parser!(u32).range(64..))]
+    sqlite_wal_pages: u32,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -46,6 +53,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         database_url: args.database_url.filter(|u| !u.is_empty()),
         jwt_secret,
         web_dir: args.web_dir,
+        sqlite: SqliteOptions {
+            wal_restart_frames: args.sqlite_wal_pages,
+            ..SqliteOptions::default()
+        },
         config: ServerConfig::default(),
     };
     let runtime = tokio::runtime::Runtime::new()?;

@@ -88,3 +88,41 @@ async fn serve_from_environment_with_a_given_secret() {
     );
     terminate(child);
 }
+
+#[tokio::test]
+async fn the_sqlite_wal_is_sized_by_its_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, addr) = spawn_serve(|c| {
+        c.args([
+            "--listen",
+            "127.0.0.1:0",
+            "--sqlite-wal-pages",
+            "256",
+            "--data",
+        ])
+        .arg(dir.path());
+    });
+    signup_and_me(&addr).await;
+    let wal = dir
+        .path()
+        .join(format!("{}-wal", quire_storage::sqlite::DATABASE_FILE));
+    // A 32-byte header, then 256 frames of a 24-byte header and a 4 KiB page.
+    assert_eq!(
+        std::fs::metadata(&wal).unwrap().len(),
+        32 + 256 * (24 + 4096)
+    );
+    terminate(child);
+
+    // Below the floor: refused before anything starts.
+    let out = Command::new(env!("CARGO_BIN_EXE_quire"))
+        .args(["serve", "--sqlite-wal-pages", "8", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--sqlite-wal-pages"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -20,6 +20,8 @@ pub struct ServeOptions {
     pub data_dir: PathBuf,
     /// `postgres://...`; SQLite in `data_dir` when absent.
     pub database_url: Option<String>,
+    /// Bounds and tuning of the SQLite store (unused with `database_url`).
+    pub sqlite: quire_storage::sqlite::SqliteOptions,
     /// Operator-given secret; generated and kept in `data_dir` when absent.
     pub jwt_secret: Option<JwtSecret>,
     /// The built web app; API only when absent.
@@ -53,7 +55,7 @@ pub async fn run(
             .context("the data directory path is not valid UTF-8")?
             .to_owned(),
     };
-    let store = quire_storage::open(&target)
+    let store = quire_storage::open_with(&target, options.sqlite)
         .await
         .context("opening storage")?;
     let state = AppState::new(store, options.config, &secret)?;

@@ -18,6 +18,7 @@ fn options(data: &Path, database_url: Option<String>, secret: Option<JwtSecret>)
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data.to_path_buf(),
         database_url,
+        sqlite: quire_storage::testing::test_sqlite_options(),
         jwt_secret: secret,
         web_dir: None,
         config: ServerConfig {

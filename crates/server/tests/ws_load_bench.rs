@@ -29,6 +29,7 @@ async fn serve(dir: &tempfile::TempDir) -> SocketAddr {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
         database_url: None,
+        sqlite: quire_storage::testing::test_sqlite_options(),
         jwt_secret: Some(JwtSecret::from_bytes(vec![7; 32]).unwrap()),
         web_dir: None,
         config: common::test_config(),

@@ -190,12 +190,20 @@ pub trait Store: Send + Sync + 'static {
 /// anything else is a SQLite data directory, created on first use.
 /// Migrations run before this returns.
 pub async fn open(target: &str) -> StoreResult<Arc<dyn Store>> {
+    open_with(target, sqlite::SqliteOptions::default()).await
+}
+
+/// [`open`] with the given SQLite options (unused for PostgreSQL).
+pub async fn open_with(
+    target: &str,
+    sqlite_options: sqlite::SqliteOptions,
+) -> StoreResult<Arc<dyn Store>> {
     if postgres::is_postgres_url(target) {
         let store =
             postgres::PostgresStore::connect(target, postgres::PostgresOptions::default()).await?;
         Ok(Arc::new(store))
     } else {
-        let store = sqlite::SqliteStore::open(Path::new(target), sqlite::SqliteOptions::default())?;
+        let store = sqlite::SqliteStore::open(Path::new(target), sqlite_options)?;
         Ok(Arc::new(store))
     }
 }
