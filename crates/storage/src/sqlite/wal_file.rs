@@ -60,7 +60,8 @@ fn zero_fill(wal: &Path, bytes: u64) -> std::io::Result<()> {
     let chunk = vec![0u8; 1 << 20];
     file.seek(SeekFrom::Start(len))?;
     while len < bytes {
-        let n = usize::try_from((bytes - len).min(chunk.len() as u64)).unwrap_or(chunk.len());
+        // At most one chunk: fits in usize.
+        let n = (bytes - len).min(chunk.len() as u64) as usize;
         file.write_all(&chunk[..n])?;
         len += n as u64;
     }

@@ -29,10 +29,9 @@
 //! documents at 1 op/s: the writer's checkpoint p50 9.4 ms → 5.2 ms, p90
 //! 16 → 9.6 ms).
 
-use super::checkpointer::Kick;
+use super::checkpointer::{Kick, checkpoint};
 use crate::{StoreError, StoreResult};
 use rusqlite::Connection;
-use rusqlite::wal::CheckpointMode;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -168,7 +167,7 @@ impl WalRestart {
         match self.requested {
             None => self.requested = Some(self.kick.request()),
             Some(token) if self.kick.done_since(token) => {
-                restart_wal(conn);
+                checkpoint(conn, "writer, to restart the WAL");
                 self.requested = None;
             }
             Some(_) => {}
@@ -205,22 +204,6 @@ fn writer_loop(
             job.answer(&outcome);
         }
         restart.between_groups(&conn);
-    }
-}
-
-/// See the module docs. Failure only means the WAL stays long for now.
-fn restart_wal(conn: &Connection) {
-    let started = std::time::Instant::now();
-    match conn.wal_checkpoint_v2(Some("main"), CheckpointMode::PASSIVE) {
-        Ok((frames, copied)) => {
-            tracing::debug!(
-                frames,
-                copied,
-                elapsed_us = started.elapsed().as_micros() as u64,
-                "SQLite writer checkpoint to restart the WAL"
-            )
-        }
-        Err(e) => tracing::warn!(error = %e, "SQLite writer checkpoint failed; will retry"),
     }
 }
 
