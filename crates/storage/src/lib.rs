@@ -133,10 +133,10 @@ pub trait Store: Send + Sync + 'static {
     /// How many `append_ops` calls of one caller may be in flight at once
     /// and still be executed in the order they were first polled (each
     /// polled before the next is created). 1, the default, means the caller
-    /// must wait for each call before making the next. SQLite's single
-    /// writer takes calls from a FIFO queue whose bounded sender is fair, so
-    /// a caller may start the next batch while the previous one commits;
-    /// PostgreSQL runs concurrent calls on different connections, in any
+    /// must wait for each call before making the next; `usize::MAX` means
+    /// any number (the caller bounds them). SQLite's single writer takes
+    /// calls from a FIFO queue whose bounded sender is fair, so a caller may
+    /// hand over every batch while earlier ones commit; PostgreSQL runs concurrent calls on different connections, in any
     /// order. A call that follows a failed one fails `Continuity` itself
     /// (its first seq no longer continues the log), so the log never forks.
     fn ordered_appends_in_flight(&self) -> usize {

@@ -5,10 +5,10 @@
 //! Life of an op: the pipeline (`pipeline`) applies it in memory and queues
 //! it as *pending*. After each round of commands the pending ops go to the
 //! document's committer (`committer`) as one batch, without waiting for the
-//! batches still in flight (at most `max_commits_in_flight`); it makes one
-//! store call at a time, in order, merging what queued up meanwhile (group
-//! commit; the store also merges concurrent calls of different documents into
-//! one transaction). Only when a batch is reported durable are its ops
+//! batches still in flight (at most `max_commits_in_flight`); it makes the
+//! store calls in order, as many at once as the store keeps in order,
+//! merging what queued up meanwhile (group commit; the store also merges
+//! concurrent calls, of this and other documents, into one transaction). Only when a batch is reported durable are its ops
 //! broadcast (`sessions`) and acknowledged. If a commit fails, the in-memory
 //! state ran ahead of the durable one: the owner reloads the document from
 //! storage, and every op the reload does not contain is rejected with a

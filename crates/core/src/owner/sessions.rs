@@ -245,7 +245,7 @@ impl Sessions {
         let hold = self.pacing.hold(self.slots.len());
         let spacing = hold / GROUPS as u32;
         self.next_round = None;
-        while let Some((group, due)) = self.most_due(hold, spacing) {
+        while let Some((group, due)) = self.most_due(now, hold, spacing) {
             if due > now + TIMER_RESOLUTION {
                 self.next_round = Some(due);
                 break;
@@ -260,8 +260,14 @@ impl Sessions {
 
     /// The group lacking held ops whose round is due first, and when: a
     /// group waits `hold` after its last round, and any round `spacing`
-    /// after the previous one.
-    fn most_due(&self, hold: Duration, spacing: Duration) -> Option<(usize, Instant)> {
+    /// after the previous one; a group never served is due `now` (the
+    /// caller's clock reading, so that it compares as due).
+    fn most_due(
+        &self,
+        now: Instant,
+        hold: Duration,
+        spacing: Duration,
+    ) -> Option<(usize, Instant)> {
         let after_any = self.last_round.map(|t| t + spacing);
         (0..GROUPS)
             .map(|i| (self.cursor + i) % GROUPS)
@@ -271,7 +277,7 @@ impl Sessions {
                 (g, due)
             })
             .min_by_key(|&(_, due)| due)
-            .map(|(g, due)| (g, due.unwrap_or_else(Instant::now)))
+            .map(|(g, due)| (g, due.unwrap_or(now)))
     }
 
     /// One round: every live session of `group` gets the held ops it lacks

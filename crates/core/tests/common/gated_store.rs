@@ -18,6 +18,8 @@ pub struct GatedStore {
     pub commit_then_fail_next: AtomicUsize,
     /// Commits that reached the store (held or not).
     pub appends_started: AtomicUsize,
+    /// Ops in those commits.
+    pub ops_started: AtomicUsize,
 }
 
 impl GatedStore {
@@ -29,6 +31,7 @@ impl GatedStore {
             fail_next: AtomicUsize::new(0),
             commit_then_fail_next: AtomicUsize::new(0),
             appends_started: AtomicUsize::new(0),
+            ops_started: AtomicUsize::new(0),
         })
     }
 
@@ -61,6 +64,7 @@ impl Store for GatedStore {
 
     async fn append_ops(&self, ops: &[LoggedOp]) -> StoreResult<()> {
         self.appends_started.fetch_add(1, Ordering::SeqCst);
+        self.ops_started.fetch_add(ops.len(), Ordering::SeqCst);
         if self.gate_closed.load(Ordering::SeqCst) {
             let _permit = self.gate.acquire().await.expect("gate semaphore closed");
         }

