@@ -13,6 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::clock::SubmitClock;
 use super::replica::{LocalOp, Replica};
+use super::shared_frames;
 use super::stats::{SampleBuffer, Stats};
 use super::target::{Event, Joined, LoadError, Origin, Role, Submit, Target};
 use super::ws::{WsStream, close_gracefully, send_text};
@@ -263,7 +264,8 @@ impl<T: Target> Client<T> {
         } = self;
         let stats = &shared.stats;
         let clock = &shared.clock;
-        shared.target.decode(conn, frame, &mut |event| {
+        let target = &shared.target;
+        let on: &mut dyn FnMut(Event<'_>) = &mut |event| {
             if failure.is_some() {
                 return;
             }
@@ -292,7 +294,8 @@ impl<T: Target> Client<T> {
             if let Err(e) = result {
                 failure = Some(e);
             }
-        })?;
+        };
+        shared_frames::decode(frame, on, |on| target.decode(conn, frame, on))?;
         match failure {
             Some(e) => Err(e),
             None => Ok(()),

@@ -17,6 +17,7 @@ mod clock;
 mod config;
 pub mod insert_op;
 mod replica;
+mod shared_frames;
 mod stats;
 mod target;
 pub mod ws;

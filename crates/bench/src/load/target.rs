@@ -125,7 +125,10 @@ pub trait Target: Send + Sync + 'static {
     /// A heartbeat frame, if the server wants one from otherwise silent clients.
     fn ping_frame(&self) -> Option<String>;
 
-    /// Decodes one incoming text frame, calling `on` for each event it holds, in order.
+    /// Decodes one incoming text frame, calling `on` for each event it holds, in order. A frame
+    /// holding only `Remote` events must decode the same on every connection: the generator
+    /// decodes such a frame once per thread and replays it to the other clients that receive
+    /// the same bytes (see `shared_frames`).
     fn decode<'f>(
         &self,
         conn: &Self::Conn,
