@@ -1,6 +1,8 @@
 //! `quire verify`: offline consistency check of the stored collaboration
 //! state (the checks live in `quire_core::verify`). Prints what it checked
-//! per document, then every corruption found; exits non-zero if any.
+//! per document, then every corruption found; exits non-zero if any. A
+//! SQLite data directory is opened read-only: the check changes nothing and
+//! may run beside a server.
 
 use anyhow::{Context, bail};
 use clap::{ArgGroup, Args};
@@ -33,7 +35,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let report = runtime.block_on(async {
-        let store = quire_storage::open(&target)
+        let store = quire_storage::open_for_reading(&target)
             .await
             .context("cannot open the store")?;
         quire_core::verify::verify_store(&*store)

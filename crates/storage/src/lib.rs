@@ -193,6 +193,19 @@ pub async fn open(target: &str) -> StoreResult<Arc<dyn Store>> {
     open_with(target, sqlite::SqliteOptions::default()).await
 }
 
+/// Opens the store named by `target` for offline checks: a SQLite data
+/// directory is opened read-only ([`sqlite::SqliteStore::open_read_only`]:
+/// it must hold a database of this binary's schema; nothing is created or
+/// changed). A PostgreSQL URL connects as [`open`] does.
+pub async fn open_for_reading(target: &str) -> StoreResult<Arc<dyn Store>> {
+    if postgres::is_postgres_url(target) {
+        return open(target).await;
+    }
+    let store =
+        sqlite::SqliteStore::open_read_only(Path::new(target), sqlite::SqliteOptions::default())?;
+    Ok(Arc::new(store))
+}
+
 /// [`open`] with the given SQLite options (unused for PostgreSQL).
 pub async fn open_with(
     target: &str,

@@ -79,7 +79,8 @@ impl Default for SqliteOptions {
 /// [`Store`] on an embedded SQLite database. Cheap to share behind an `Arc`.
 pub struct SqliteStore {
     writer: WriterHandle,
-    _checkpointer: checkpointer::CheckpointerHandle,
+    /// None when opened read-only.
+    _checkpointer: Option<checkpointer::CheckpointerHandle>,
     readers: Arc<ReadPool>,
     path: PathBuf,
 }
@@ -142,7 +143,35 @@ impl SqliteStore {
         ));
         Ok(Self {
             writer,
-            _checkpointer: checkpointer,
+            _checkpointer: Some(checkpointer),
+            readers,
+            path,
+        })
+    }
+
+    /// Opens an existing `data_dir/quire.db` for reading only, for offline
+    /// checks (`quire verify`): nothing is created, migrated, preallocated or
+    /// checkpointed, and every write fails. The schema must be this binary's.
+    /// Works while a server has the database open.
+    pub fn open_read_only(data_dir: &Path, options: SqliteOptions) -> StoreResult<Self> {
+        let path = data_dir.join(DATABASE_FILE);
+        if !path.is_file() {
+            return Err(StoreError::Backend(format!(
+                "no Quire database in {}",
+                data_dir.display()
+            )));
+        }
+        let readers = Arc::new(ReadPool::new(
+            path.clone(),
+            options.read_connections,
+            options.busy_timeout,
+        ));
+        let conn = readers.open()?;
+        schema::check_current(&conn)?;
+        readers.give_back(conn);
+        Ok(Self {
+            writer: WriterHandle::read_only(),
+            _checkpointer: None,
             readers,
             path,
         })

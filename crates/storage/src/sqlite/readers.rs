@@ -55,6 +55,11 @@ impl ReadPool {
         if let Some(conn) = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop() {
             return Ok(conn);
         }
+        self.open()
+    }
+
+    /// A new read-only connection (never creates the database).
+    pub(crate) fn open(&self) -> StoreResult<Connection> {
         let conn = Connection::open_with_flags(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -64,7 +69,7 @@ impl ReadPool {
         Ok(conn)
     }
 
-    fn give_back(&self, conn: Connection) {
+    pub(crate) fn give_back(&self, conn: Connection) {
         self.idle
             .lock()
             .unwrap_or_else(|p| p.into_inner())

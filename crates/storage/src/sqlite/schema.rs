@@ -149,6 +149,26 @@ pub(crate) fn migrate(conn: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
+/// Fails unless the database has exactly this binary's schema (for a
+/// read-only open, which must not migrate).
+pub(crate) fn check_current(conn: &Connection) -> StoreResult<()> {
+    let newest = MIGRATIONS.last().map_or(0, |m| m.0);
+    let current: i64 = conn
+        .query_row(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| StoreError::Backend(format!("not a Quire database: {e}")))?;
+    if current != newest {
+        return Err(StoreError::Backend(format!(
+            "database schema version {current}, this binary's is {newest}: \
+             run `quire serve` once on it to migrate"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

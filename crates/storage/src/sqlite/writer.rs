@@ -88,7 +88,8 @@ where
 /// The callers' end of the writer.
 #[derive(Clone)]
 pub(crate) struct WriterHandle {
-    queue: mpsc::Sender<Box<dyn WriteJob>>,
+    /// None for a store opened read-only: every write is refused.
+    queue: Option<mpsc::Sender<Box<dyn WriteJob>>>,
 }
 
 impl WriterHandle {
@@ -123,7 +124,12 @@ impl WriterHandle {
             .map_err(|e| {
                 StoreError::Backend(format!("cannot start the SQLite writer thread: {e}"))
             })?;
-        Ok(Self { queue })
+        Ok(Self { queue: Some(queue) })
+    }
+
+    /// A handle without a writer, for a store opened read-only.
+    pub(crate) fn read_only() -> Self {
+        Self { queue: None }
     }
 
     /// Runs `work` in the next group commit and returns its result once durable.
@@ -138,7 +144,11 @@ impl WriterHandle {
             result: None,
             reply,
         });
-        self.queue
+        let queue = self
+            .queue
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("the store was opened read-only".into()))?;
+        queue
             .send(job)
             .await
             .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
