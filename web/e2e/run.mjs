@@ -150,6 +150,61 @@ test('offline edits are kept and converge on reconnect, nothing lost', async (en
   assertEqual(await serverText(bob.ctx, env.url, doc.id), text, 'server text');
 });
 
+/** The drafts of unconfirmed edits stored in the page's localStorage (app/src/drafts.ts). */
+const storedDrafts = (page) => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('quire.draft.')));
+
+test('unconfirmed edits survive a reload and reach the server once', async (env) => {
+  const { doc, ownerCtx } = await fixture(env, 'Reload');
+  // A reload needs the network (the app has no service worker), so while the page reloads the
+  // realtime server is what stays unreachable: its WebSocket is refused.
+  let serverDown = false;
+  await ownerCtx.routeWebSocket(/\/api\/ws/, (ws) => (serverDown ? ws.close() : ws.connectToServer()));
+  const a = await openEditor(ownerCtx, env.url, doc.id);
+  await typeAt(a, [], 'confirmed');
+  await converge([a]);
+  await ownerCtx.setOffline(true);
+  await waitFor(a, () => window.quire.status() === 'offline');
+  await typeAt(a, ['Control+End'], ' typed offline', 10);
+  serverDown = true;
+  await ownerCtx.setOffline(false);
+  let asked = false;
+  a.once('dialog', (d) => {
+    asked = d.type() === 'beforeunload';
+    void d.accept();
+  });
+  await a.reload();
+  assert(asked, 'the browser asked before leaving a page with unsaved edits');
+  await a.waitForSelector('.cm-content');
+  const restored = await state(a);
+  assertEqual(restored.text, 'confirmed typed offline', 'text after the reload');
+  const indicator = (await a.locator('.status').textContent()) ?? '';
+  assert(/\d+ unsaved edits?/.test(indicator), `indicator after the reload: ${indicator}`);
+  // A second tab of the same user does not get the draft while the first one holds it.
+  const second = await ownerCtx.newPage();
+  await second.goto(`${env.url}/#/d/${doc.id}`);
+  await waitFor(second, () => window.quire !== undefined);
+  assertEqual((await state(second)).unconfirmed, 0, 'unsaved edits in a second tab');
+  await second.close();
+  serverDown = false;
+  await ownerCtx.setOffline(true); // back online: the client reconnects at once
+  await ownerCtx.setOffline(false);
+  assertEqual(await converge([a]), 'confirmed typed offline', 'converged text');
+  assertEqual(await serverText(ownerCtx, env.url, doc.id), 'confirmed typed offline', 'server text');
+  assertEqual((await storedDrafts(a)).length, 0, 'drafts left once everything is confirmed');
+});
+
+test('logging out deletes the drafts of unconfirmed edits', async (env) => {
+  const { doc, ownerCtx } = await fixture(env, 'Logout');
+  const a = await openEditor(ownerCtx, env.url, doc.id);
+  await ownerCtx.setOffline(true);
+  await waitFor(a, () => window.quire.status() === 'offline');
+  await typeAt(a, [], 'private words');
+  await waitFor(a, () => Object.keys(localStorage).some((k) => k.startsWith('quire.draft.')));
+  await a.click('#logout');
+  await a.waitForSelector('form.auth');
+  assertEqual((await storedDrafts(a)).length, 0, 'drafts left after logging out');
+});
+
 test('a reader cannot type', async (env) => {
   const { doc, ownerCtx, addUser } = await fixture(env, 'Read only');
   const a = await openEditor(ownerCtx, env.url, doc.id);

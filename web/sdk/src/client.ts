@@ -22,6 +22,11 @@
  * is applied (it becomes part of `server`), an error means it never was (it goes back to the
  * front of `pending`); then a fresh snapshot is requested and the rebase runs. (This takes one
  * extra rejoin where the protocol's rule 5 holds the snapshot instead; the outcome is the same.)
+ *
+ * Draft: `draft()` is that state as plain data (for localStorage), and a client started with
+ * it resumes exactly as after a reconnect: it joins with `since`, resends the in-flight op with
+ * its original id and base (so an op the server applied before a reload is recognised, never
+ * applied twice) and then the pending edits.
  */
 import { ChunkedText } from './text.js';
 import { compose, diffOp, insertedChars, invert, isNoop, normalize, splitByInsertSize, toClientOp, transform, transformPosition, type Op } from './ot.js';
@@ -73,7 +78,7 @@ export interface JoinInfo {
 
 export interface DocClientEvents {
   status: ConnectionStatus;
-  /** The whole text was replaced (first snapshot). */
+  /** The whole text was replaced: the first snapshot, or at start() the text restored from a draft. */
   reset: string;
   /** A remote op was applied to `text`; `changes` are against the text before it. */
   remote: { op: Op; changes: Utf16Change[] };
@@ -82,6 +87,47 @@ export interface DocClientEvents {
   error: ClientError;
   /** Number of local edits not yet acknowledged by the server. */
   unconfirmed: number;
+  /**
+   * What draft() returns may have changed: a local edit, an op sent or confirmed, a remote op
+   * rebasing unconfirmed edits. Cheap to emit; read draft() (which copies the text) lazily.
+   */
+  draft: void;
+  /**
+   * An op went out under a new operation id (not a resend): a draft stored before this does not
+   * know the id, and restoring it would send the same edit again as a new op.
+   */
+  sent: string;
+}
+
+/** Local edits as one op: `edits` edits composed together. */
+export interface DraftEdit {
+  op: Op;
+  edits: number;
+}
+
+/** The submitted, unacknowledged op. */
+export interface DraftInFlight extends DraftEdit {
+  /** The frame exactly as it went out; resent unchanged (same operationId and baseVersion). */
+  sent: ClientOp;
+}
+
+/**
+ * A client's unconfirmed state as plain JSON-safe data: the confirmed text and the local edits
+ * on top of it. Start a DocClient with it (option `draft`) to resume after a reload.
+ */
+export interface Draft {
+  documentId: string;
+  userId: string;
+  /** The confirmed text: the server's state at `version` / `seq`, unless `fresh`. */
+  server: string;
+  version: number;
+  seq: number;
+  /** `server` already holds an op confirmed outside the log (a resync): rejoin without `since`. */
+  fresh: boolean;
+  /** `op` is the sent op transformed over the remote ops applied since: it applies to `server`. */
+  inflight: DraftInFlight | null;
+  /** In order, the first applying after `inflight`. They have no operation id yet: never sent. */
+  pending: DraftEdit[];
 }
 
 export interface DocClientOptions {
@@ -101,6 +147,8 @@ export interface DocClientOptions {
   presenceThrottleMs?: number;
   random?: () => number;
   newOperationId?: () => string;
+  /** Start from this draft (of an earlier page) instead of empty; throws if it is another document's or user's. */
+  draft?: Draft;
 }
 
 interface InFlight {
@@ -109,9 +157,7 @@ interface InFlight {
   edits: number;
 }
 
-interface Pending {
-  op: Op;
-  edits: number;
+interface Pending extends DraftEdit {
   /** Code points inserted by `op`, kept so the maxOpChars check does not recount per keystroke. */
   chars: number;
 }
@@ -157,7 +203,7 @@ export class DocClient extends Emitter<DocClientEvents> {
   private openTimer: ReturnType<typeof setTimeout> | null = null;
   private lastHeard = 0;
   private selection: { anchor: number; head: number } | null = null;
-  private readonly opt: Required<Omit<DocClientOptions, 'clientName'>> & { clientName?: string };
+  private readonly opt: Required<Omit<DocClientOptions, 'clientName' | 'draft'>> & { clientName?: string };
 
   constructor(options: DocClientOptions) {
     super();
@@ -174,11 +220,29 @@ export class DocClient extends Emitter<DocClientEvents> {
       newOperationId: () => crypto.randomUUID(),
       ...options,
     };
+    if (options.draft) this.restore(options.draft);
   }
 
   /** Opens the connection. */
   start(): void {
+    if (this.hasState) this.emit('reset', this.text.toString()); // restored from a draft
     this.connect();
+  }
+
+  /** Everything the server has not confirmed, or null when there is nothing (copies the text: do not call per keystroke). */
+  draft(): Draft | null {
+    if (!this.hasState || this.unconfirmed === 0) return null;
+    const f = this.inflight;
+    return {
+      documentId: this.documentId,
+      userId: this.userId,
+      server: this.server.toString(),
+      version: this.version,
+      seq: this.seq,
+      fresh: this.fresh,
+      inflight: f && { sent: f.sent, op: f.current, edits: f.edits },
+      pending: this.pending.map((p) => ({ op: p.op, edits: p.edits })),
+    };
   }
 
   /** Closes for good (leaving the editor). */
@@ -211,6 +275,33 @@ export class DocClient extends Emitter<DocClientEvents> {
     }
   }
 
+  /**
+   * Takes the state of a draft as if this client had held it and lost its connection: the next
+   * join is a reconnect (`since`, or fresh), and the reconnect path resends the edits.
+   */
+  private restore(d: Draft): void {
+    if (d.documentId !== this.documentId || d.userId !== this.userId) {
+      throw new Error(`draft of ${d.userId} for document ${d.documentId} does not belong to ${this.userId} on ${this.documentId}`);
+    }
+    const text = new ChunkedText(d.server);
+    const inflight = d.inflight && { sent: d.inflight.sent, current: normalize(d.inflight.op), edits: d.inflight.edits };
+    const pending = d.pending.map((p) => {
+      const op = normalize(p.op);
+      return { op, edits: p.edits, chars: insertedChars(op) };
+    });
+    // Applied before anything is taken, so a draft that does not fit its text throws, changing nothing.
+    if (inflight) text.apply(inflight.current);
+    for (const p of pending) text.apply(p.op);
+    this.server = new ChunkedText(d.server);
+    this.text = text;
+    this.version = d.version;
+    this.seq = d.seq;
+    this.fresh = d.fresh;
+    this.inflight = inflight;
+    this.pending = pending;
+    this.hasState = true;
+  }
+
   /** Local edits made but not yet acknowledged. */
   get unconfirmed(): number {
     return (this.inflight?.edits ?? 0) + this.pending.reduce((n, p) => n + p.edits, 0);
@@ -238,6 +329,7 @@ export class DocClient extends Emitter<DocClientEvents> {
       }
     }
     this.emit('unconfirmed', this.unconfirmed);
+    this.emit('draft', undefined);
     this.sendNext();
   }
 
@@ -462,6 +554,7 @@ export class DocClient extends Emitter<DocClientEvents> {
     this.version = version;
     this.seq = seq;
     this.emit('unconfirmed', this.unconfirmed);
+    this.emit('draft', undefined);
     this.sendNext();
   }
 
@@ -512,6 +605,7 @@ export class DocClient extends Emitter<DocClientEvents> {
   private requeue(f: InFlight): void {
     this.pending.unshift({ op: f.current, edits: f.edits, chars: insertedChars(f.current) });
     this.inflight = null;
+    this.emit('draft', undefined);
   }
 
   /**
@@ -529,6 +623,7 @@ export class DocClient extends Emitter<DocClientEvents> {
       this.server.apply(undo);
     }
     this.emit('unconfirmed', this.unconfirmed);
+    this.emit('draft', undefined);
     this.sendNext();
   }
 
@@ -558,6 +653,7 @@ export class DocClient extends Emitter<DocClientEvents> {
 
   private rejoinFresh(): void {
     this.fresh = true;
+    this.emit('draft', undefined);
     this.dropConnection();
   }
 
@@ -577,6 +673,7 @@ export class DocClient extends Emitter<DocClientEvents> {
       p.chars = insertedChars(p.op);
       r = r2;
     }
+    if (this.inflight || this.pending.length > 0) this.emit('draft', undefined); // the unconfirmed edits have a new base
     if (isNoop(r)) return;
     const changes = this.utf16Changes(r);
     this.text.apply(r);
@@ -615,7 +712,7 @@ export class DocClient extends Emitter<DocClientEvents> {
   }
 
   private sendNext(): void {
-    if (!this.live || this.inflight || this.limbo) return;
+    if (!this.live || this.inflight || this.limbo || this.pending.length === 0) return;
     while (this.pending.length > 0) {
       const p = this.pending.shift()!;
       if (isNoop(p.op)) continue;
@@ -626,9 +723,12 @@ export class DocClient extends Emitter<DocClientEvents> {
         baseVersion: this.version,
       };
       this.inflight = { sent, current: p.op, edits: p.edits };
+      this.emit('sent', sent.operationId);
       this.send({ type: 'submit', op: sent });
-      return;
+      break;
     }
+    // The op sent has an id a draft must keep (or queued edits that came to nothing were dropped).
+    this.emit('draft', undefined);
   }
 
   private sendPresence(): void {

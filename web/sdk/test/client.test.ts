@@ -3,12 +3,12 @@
  * reconnects, lost acks, pruned logs, resync, presence and terminal errors.
  */
 import { describe, expect, it } from 'vitest';
-import { applyToString, DocClient, type ClientError, type Op } from '../src/index.js';
+import { applyToString, DocClient, type ClientError, type DocClientOptions, type Draft, type Op } from '../src/index.js';
 import { backoffDelay } from '../src/socket.js';
 import { FakeServer } from './fakeServer.js';
 import { rng } from './rng.js';
 
-function makeClient(server: FakeServer, userId: string, seed = 1): DocClient {
+function makeClient(server: FakeServer, userId: string, seed = 1, more: Partial<DocClientOptions> = {}): DocClient {
   let n = 0;
   const c = new DocClient({
     url: 'ws://fake/api/ws',
@@ -21,12 +21,32 @@ function makeClient(server: FakeServer, userId: string, seed = 1): DocClient {
     presenceThrottleMs: 1,
     random: rng(seed),
     newOperationId: () => `${userId}-op-${++n}`,
+    ...more,
   });
   c.start();
   return c;
 }
 
+/** A new page of the draft's user (after a reload) started from it, passed through JSON as when stored. */
+function reload(server: FakeServer, draft: Draft): DocClient {
+  let n = 0;
+  const userId = draft.userId;
+  return makeClient(server, userId, 2, { draft: JSON.parse(JSON.stringify(draft)) as Draft, newOperationId: () => `${userId}-reload-op-${++n}` });
+}
+
 const tick = () => new Promise((r) => setTimeout(r, 1));
+
+/** A server holding `text` and two connected writers, ann and bob. */
+async function twoWriters(text: string): Promise<{ server: FakeServer; a: DocClient; b: DocClient }> {
+  const server = new FakeServer();
+  server.roles.set('ann', 'write');
+  server.roles.set('bob', 'write');
+  server.text = text;
+  const a = makeClient(server, 'ann');
+  const b = makeClient(server, 'bob');
+  await settle(server, [a, b]);
+  return { server, a, b };
+}
 
 /** A server holding `text` and one connected writer, ann, whose errors are collected. */
 async function aloneWith(text: string): Promise<{ server: FakeServer; a: DocClient; errors: ClientError[] }> {
@@ -206,13 +226,7 @@ describe('DocClient', () => {
   });
 
   it('keeps offline edits and sends them on reconnect', async () => {
-    const server = new FakeServer();
-    server.roles.set('ann', 'write');
-    server.roles.set('bob', 'write');
-    server.text = '0123456789';
-    const a = makeClient(server, 'ann');
-    const b = makeClient(server, 'bob');
-    await settle(server, [a, b]);
+    const { server, a, b } = await twoWriters('0123456789');
     const statuses: string[] = [];
     a.on('status', (s) => statuses.push(s));
     a.setOffline(true);
@@ -230,13 +244,7 @@ describe('DocClient', () => {
   });
 
   it('a snapshot on rejoin (log pruned) rebases unconfirmed edits without losing them', async () => {
-    const server = new FakeServer();
-    server.roles.set('ann', 'write');
-    server.roles.set('bob', 'write');
-    server.text = 'abc';
-    const a = makeClient(server, 'ann');
-    const b = makeClient(server, 'bob');
-    await settle(server, [a, b]);
+    const { server, a, b } = await twoWriters('abc');
     a.setOffline(true);
     a.applyLocal([3, 'Z']);
     b.applyLocal([0, 'bob ']);
@@ -249,13 +257,7 @@ describe('DocClient', () => {
   });
 
   it('resync_required for the in-flight op: resubmits it as a new op on the current version, no rejoin', async () => {
-    const server = new FakeServer();
-    server.roles.set('ann', 'write');
-    server.roles.set('bob', 'write');
-    server.text = 'abc';
-    const a = makeClient(server, 'ann');
-    const b = makeClient(server, 'bob');
-    await settle(server, [a, b]);
+    const { server, a, b } = await twoWriters('abc');
     server.refuse = ['resync_required'];
     a.applyLocal([3, 'Z']);
     b.applyLocal([0, 'bob ']);
@@ -268,13 +270,7 @@ describe('DocClient', () => {
   });
 
   it('transforms remote cursors and keeps them in code points', async () => {
-    const server = new FakeServer();
-    server.roles.set('ann', 'write');
-    server.roles.set('bob', 'write');
-    server.text = '😀😀😀';
-    const a = makeClient(server, 'ann');
-    const b = makeClient(server, 'bob');
-    await settle(server, [a, b]);
+    const { a, b } = await twoWriters('😀😀😀');
     b.setSelection(1, 2);
     for (let i = 0; i < 100 && a.remotePeers.length === 0; i++) await tick();
     expect(a.remotePeers).toEqual([{ key: 'bob', userId: 'bob', username: 'bob', color: '#e91e63', anchor: 1, head: 2 }]);
@@ -372,5 +368,112 @@ describe('DocClient', () => {
     await settle(server, [a]);
     expect(server.text).toBe('still here');
     expect(server.joins.filter((j) => j.userId === 'ann')).toHaveLength(2);
+  });
+});
+
+describe('DocClient drafts (unconfirmed edits across a reload)', () => {
+  it('a client started from a draft shows the edits at once and sends each exactly once', async () => {
+    const { server, a, b } = await twoWriters('0123456789');
+    a.applyLocal([0, 'one ']); // submitted, then lost with the connection: never reaches the server
+    a.setOffline(true);
+    a.applyLocal([14, ' two']);
+    a.applyLocal([18, ' three']);
+    b.applyLocal([5, 'B']);
+    await settle(server, [b]);
+    const draft = a.draft()!;
+    expect(draft).toMatchObject({ documentId: 'doc', userId: 'ann', server: '0123456789', version: 0, seq: 0, fresh: false });
+    expect(draft.inflight?.sent).toMatchObject({ operationId: 'ann-op-1', baseVersion: 0, text: 'one ' });
+    expect(draft.pending.map((p) => p.edits)).toEqual([2]);
+    a.close();
+
+    const a2 = reload(server, draft);
+    expect(a2.text.toString()).toBe('one 0123456789 two three');
+    expect(a2.unconfirmed).toBe(3);
+    await settle(server, [a2, b]);
+    expect(server.text).toBe('one 01234B56789 two three');
+    expect(a2.text.toString()).toBe(server.text);
+    expect(b.text.toString()).toBe(server.text);
+    // It rejoined as a reconnect would, and resent the in-flight op with its original id and base.
+    expect(server.joins.filter((j) => j.userId === 'ann').at(-1)?.since).toEqual({ version: 0, seq: 0 });
+    expect(server.submits.filter((s) => s.userId === 'ann').map((s) => [s.operationId, s.baseVersion])).toEqual([
+      ['ann-op-1', 0],
+      ['ann-reload-op-1', 2],
+    ]);
+  });
+
+  it('an edit the server applied before the reload (its ack lost) is recognised by its id, not applied twice', async () => {
+    const { server, a } = await aloneWith('abc');
+    a.applyLocal([3, ' one']); // in flight
+    a.applyLocal([7, ' two']); // queued behind it
+    const draft = a.draft()!;
+    a.close(); // this submit is lost with the page...
+    server.submitUnacked(draft.inflight!.sent); // ...but an earlier copy of it was applied
+    expect(server.text).toBe('abc one');
+    const a2 = reload(server, draft);
+    await settle(server, [a2]);
+    expect(server.text).toBe('abc one two');
+    expect(a2.text.toString()).toBe(server.text);
+    expect(server.log.map((e) => e.operationId)).toEqual(['ann-op-1', 'ann-reload-op-1']);
+  });
+
+  it('a draft older than the catch-up horizon converges through a snapshot, nothing lost or doubled', async () => {
+    // forgotten: the server no longer knows the in-flight op's id either (outcome_unknown).
+    for (const forgotten of [false, true]) {
+      const { server, a, b } = await twoWriters('abc');
+      a.applyLocal([3, ' one']);
+      a.applyLocal([7, ' two']);
+      const draft = a.draft()!;
+      a.close();
+      server.submitUnacked(draft.inflight!.sent);
+      b.applyLocal([0, 'bob ']);
+      await settle(server, [b]);
+      server.horizon = server.log.length; // the draft's seq 0 is pruned: the rejoin gets a snapshot
+      if (forgotten) server.registryHorizon = server.log.length;
+      const a2 = reload(server, draft);
+      const errors: ClientError[] = [];
+      a2.on('error', (e) => errors.push(e));
+      await settle(server, [a2, b]);
+      expect(server.text, `forgotten: ${forgotten}`).toBe('bob abc one two');
+      expect(a2.text.toString()).toBe(server.text);
+      expect(b.text.toString()).toBe(server.text);
+      expect(server.log.filter((e) => e.userId === 'ann')).toHaveLength(2);
+      expect(server.duplicates).toBe(forgotten ? 0 : 1);
+      expect(errors.map((e) => e.code)).toEqual(forgotten ? ['outcome_unknown'] : []);
+    }
+  });
+
+  it('draft() is null once everything is confirmed, changes are announced, and another document or user is refused', async () => {
+    const { server, a } = await aloneWith('abc');
+    expect(a.draft()).toBeNull();
+    const seen: number[] = [];
+    a.on('draft', () => seen.push(a.unconfirmed));
+    a.applyLocal([3, '!']);
+    const draft = a.draft()!;
+    expect(draft.inflight?.op).toEqual([3, '!']);
+    await settle(server, [a]);
+    expect(a.draft()).toBeNull();
+    expect(seen[0]).toBe(1);
+    expect(seen.at(-1)).toBe(0);
+    const options = { url: 'ws://fake/api/ws', token: () => 'token-ann', socketFactory: server.factory(), draft };
+    expect(() => new DocClient({ ...options, documentId: 'other', userId: 'ann' })).toThrow(/does not belong/);
+    expect(() => new DocClient({ ...options, documentId: 'doc', userId: 'bob' })).toThrow(/does not belong/);
+    expect(new DocClient({ ...options, documentId: 'doc', userId: 'ann' }).text.toString()).toBe('abc!');
+  });
+
+  it("'sent' names each new operation id before its submit goes out, and not a resend", async () => {
+    const { server, a } = await aloneWith('abc');
+    const sent: [string, number][] = [];
+    a.on('sent', (id) => sent.push([id, server.submits.length]));
+    a.applyLocal([3, '!']); // submitted, then lost with the connection
+    a.setOffline(true);
+    a.applyLocal([4, '?']);
+    a.setOffline(false); // resends ann-op-1 under its id, then sends the queued edit
+    await settle(server, [a]);
+    expect(server.text).toBe('abc!?');
+    expect(server.submits.map((s) => s.operationId)).toEqual(['ann-op-1', 'ann-op-2']);
+    expect(sent).toEqual([
+      ['ann-op-1', 0],
+      ['ann-op-2', 1],
+    ]);
   });
 });

@@ -108,6 +108,14 @@ export class FakeServer {
     }
   }
 
+  /** Applies `op` as submitted by its user on a connection that died before the ack went out. */
+  submitUnacked(op: ClientOp): void {
+    const conn = new FakeSocket(this);
+    conn.userId = op.userId;
+    conn.open = false;
+    this.submit(conn, op);
+  }
+
   receive(conn: FakeSocket, msg: ClientMessage): void {
     switch (msg.type) {
       case 'join': {

@@ -2,7 +2,9 @@
  * The editor page: CodeMirror bound to a DocClient, a connection indicator (connected /
  * reconnecting / offline, with the number of edits the server has not confirmed yet), the
  * people present, read-only mode for readers, and a clear banner when access ends or the
- * session expires. Edits made offline stay in the client's queue and go out on reconnect.
+ * session expires. Edits made offline stay in the client's queue and go out on reconnect; the
+ * tab that owns the document's draft (./drafts) also keeps them across a reload, and the
+ * browser asks before a page with unconfirmed edits is left.
  */
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
 import { highlightSelectionMatches, searchKeymap } from '@codemirror/search';
@@ -11,6 +13,7 @@ import { drawSelection, EditorView, highlightActiveLine, keymap, placeholder } f
 import { DocClient, type ClientError, type ConnectionStatus, type RemotePeer } from '@quire/sdk';
 import { collab, setWritable } from '../binding/collab.js';
 import { errorText, h, mount } from '../dom.js';
+import { claimDraft, type DraftKeeper } from '../drafts.js';
 import type { Cleanup } from '../nav.js';
 import { api, isSessionError, session } from '../session.js';
 import { header, logout } from './header.js';
@@ -32,13 +35,35 @@ const FATAL_TEXT: Partial<Record<ClientError['code'], string>> = {
 
 export function renderEditor(root: HTMLElement, documentId: string): Cleanup {
   const s = session()!;
-  const client = new DocClient({
-    url: api.websocketUrl(),
-    documentId,
-    userId: s.user.id,
-    token: () => session()?.token ?? '',
-    clientName: 'quire-web',
+  let cleanup: Cleanup | null = null;
+  let left = false;
+  // The draft lock is answered at once (ifAvailable); the page is built once it is known.
+  void claimDraft(s.user.id, documentId).then((keeper) => {
+    if (left) keeper?.release();
+    else cleanup = editorPage(root, documentId, s.user.id, keeper);
   });
+  return () => {
+    left = true;
+    cleanup?.();
+  };
+}
+
+/** Starts from the stored draft if there is a usable one. */
+function newClient(documentId: string, userId: string, keeper: DraftKeeper | null): DocClient {
+  const options = { url: api.websocketUrl(), documentId, userId, token: () => session()?.token ?? '', clientName: 'quire-web' };
+  const draft = keeper?.stored;
+  if (draft) {
+    try {
+      return new DocClient({ ...options, draft });
+    } catch (e) {
+      console.warn('quire: the stored draft could not be restored', e);
+    }
+  }
+  return new DocClient(options);
+}
+
+function editorPage(root: HTMLElement, documentId: string, userId: string, keeper: DraftKeeper | null): Cleanup {
+  const client = newClient(documentId, userId, keeper);
   let view: EditorView | null = null;
 
   const title = h('span', { class: 'page-title doc-name' }, 'Loading…');
@@ -74,7 +99,8 @@ export function renderEditor(root: HTMLElement, documentId: string): Cleanup {
   };
 
   const applyRole = () => {
-    const writable = client.role === 'write' || client.role === 'owner';
+    // Unknown (null) only while a restored draft shows before the join: its edits were made with write access.
+    const writable = client.role !== 'read';
     roleBadge.hidden = writable;
     roleBadge.textContent = 'Read only';
     if (view) setWritable(view, writable && client.status !== 'closed');
@@ -135,8 +161,16 @@ export function renderEditor(root: HTMLElement, documentId: string): Cleanup {
 
   const onOffline = () => client.setOffline(true);
   const onOnline = () => client.setOffline(false);
+  // The browser asks before leaving while the server has not confirmed everything.
+  const onBeforeUnload = (e: BeforeUnloadEvent) => {
+    if (client.unconfirmed === 0) return;
+    e.preventDefault();
+    e.returnValue = '';
+  };
   window.addEventListener('offline', onOffline);
   window.addEventListener('online', onOnline);
+  window.addEventListener('beforeunload', onBeforeUnload);
+  keeper?.keep(client);
 
   api.getDocument(documentId).then(
     (d) => {
@@ -175,6 +209,8 @@ export function renderEditor(root: HTMLElement, documentId: string): Cleanup {
     for (const off of offs) off();
     window.removeEventListener('offline', onOffline);
     window.removeEventListener('online', onOnline);
+    window.removeEventListener('beforeunload', onBeforeUnload);
+    keeper?.release();
     client.close();
     view?.destroy();
     document.title = 'Quire';
