@@ -361,10 +361,10 @@ impl DocState {
         self.ack_inflight(version, seq)
     }
 
-    /// The server refused the in-flight op `id` for good (it was not applied).
-    /// `retry_as_new`: the op is valid but too old (`resync_required`): it
-    /// goes back to the pending edits, to be sent again as a new op. Otherwise
-    /// it is undone locally.
+    /// The server refused the in-flight op `id` for good; `rejection` says
+    /// what that means for it (see [`Rejection`]): merged back into the
+    /// pending edits, undone locally, or, while a snapshot resolves it,
+    /// taken as applied and left to the snapshot.
     pub fn on_rejected(&mut self, id: &OperationId, rejection: Rejection) -> Change {
         if self.inflight_id() != Some(id) {
             return Change::None;

@@ -136,8 +136,8 @@ pub trait Store: Send + Sync + 'static {
     /// must wait for each call before making the next; `usize::MAX` means
     /// any number (the caller bounds them). SQLite's single writer takes
     /// calls from a FIFO queue whose bounded sender is fair, so a caller may
-    /// hand over every batch while earlier ones commit; PostgreSQL runs concurrent calls on different connections, in any
-    /// order. A call that follows a failed one fails `Continuity` itself
+    /// hand over every batch while earlier ones commit; PostgreSQL runs
+    /// concurrent calls on different connections, in any order. A call that follows a failed one fails `Continuity` itself
     /// (its first seq no longer continues the log), so the log never forks.
     fn ordered_appends_in_flight(&self) -> usize {
         1

@@ -42,14 +42,12 @@ async fn reads_what_the_writer_committed_and_refuses_writes() {
 
 #[tokio::test]
 async fn leaves_a_stopped_servers_files_as_they_are() {
-    let dir = tempfile::tempdir().unwrap();
+    let (store, dir) = quire_storage::testing::fresh_sqlite();
     let target = dir.path().to_str().unwrap();
-    {
-        let store = quire_storage::open(target).await.unwrap();
-        let owner = user(&store, "stopped").await;
-        let doc = document(&store, owner, "stopped", 1).await;
-        store.append_ops(&ops(doc, owner, 1, 2)).await.unwrap();
-    }
+    let owner = user(&store, "stopped").await;
+    let doc = document(&store, owner, "stopped", 1).await;
+    store.append_ops(&ops(doc, owner, 1, 2)).await.unwrap();
+    drop(store);
     // The writer thread closes the database (and removes the WAL) once the
     // store is dropped; wait for that.
     let wal = dir.path().join("quire.db-wal");

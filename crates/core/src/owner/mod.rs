@@ -8,8 +8,9 @@
 //! batches still in flight (at most `max_commits_in_flight`); it makes the
 //! store calls in order, as many at once as the store keeps in order,
 //! merging what queued up meanwhile (group commit; the store also merges
-//! concurrent calls, of this and other documents, into one transaction). Only when a batch is reported durable are its ops
-//! broadcast (`sessions`) and acknowledged. If a commit fails, the in-memory
+//! concurrent calls, of this and other documents, into one transaction).
+//! Only when a batch is reported durable are its ops broadcast (`sessions`)
+//! and acknowledged. If a commit fails, the in-memory
 //! state ran ahead of the durable one: the owner reloads the document from
 //! storage, and every op the reload does not contain is rejected with a
 //! retryable error — never acknowledged.

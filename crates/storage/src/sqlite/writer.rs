@@ -138,16 +138,16 @@ impl WriterHandle {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        let queue = self
+            .queue
+            .as_ref()
+            .ok_or_else(|| StoreError::Backend("the store was opened read-only".into()))?;
         let (reply, answer) = oneshot::channel();
         let job: Box<dyn WriteJob> = Box::new(Job {
             work: Some(work),
             result: None,
             reply,
         });
-        let queue = self
-            .queue
-            .as_ref()
-            .ok_or_else(|| StoreError::Backend("the store was opened read-only".into()))?;
         queue
             .send(job)
             .await
