@@ -80,7 +80,7 @@ impl Hub {
         self.route(
             doc,
             Command::Join {
-                req,
+                req: Box::new(req),
                 session,
                 reply,
             },
@@ -101,7 +101,7 @@ impl Hub {
             doc,
             Command::Submit {
                 origin: Origin::Detached { user, reply },
-                op,
+                op: Box::new(op),
             },
         )?;
         answer.await.unwrap_or_else(|_| Err(owner_gone()))

@@ -95,7 +95,7 @@ impl SessionHandle {
     pub fn submit(&self, op: ClientOp) -> Result<(), CoreError> {
         self.try_send(Command::Submit {
             origin: crate::owner::Origin::Session(self.inner.id),
-            op,
+            op: Box::new(op),
         })
     }
 

@@ -443,7 +443,7 @@ impl Target for Quire {
                     .ok_or_else(|| LoadError::Protocol("ack without version".into()))?;
                 on(Event::Ack { origin, version });
             }
-            "error" => on(Event::Rejected),
+            "error" => return Err(error_of(&frame)),
             _ => on(Event::Ignored),
         }
         Ok(())
