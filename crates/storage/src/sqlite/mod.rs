@@ -12,6 +12,7 @@
 
 mod accounts;
 mod checkpointer;
+mod dir_lock;
 mod errors;
 mod oplog;
 mod readers;
@@ -35,6 +36,7 @@ use writer::WriterHandle;
 
 /// Name of the database file inside the data directory.
 pub const DATABASE_FILE: &str = "quire.db";
+pub use dir_lock::LOCK_FILE;
 
 /// Tuning knobs of [`SqliteStore`]; every queue is bounded by one of these.
 #[derive(Debug, Clone)]
@@ -83,11 +85,15 @@ pub struct SqliteStore {
     _checkpointer: Option<checkpointer::CheckpointerHandle>,
     readers: Arc<ReadPool>,
     path: PathBuf,
+    /// None when opened read-only (see `dir_lock`).
+    _lock: Option<dir_lock::DirLock>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) `data_dir/quire.db`, applies migrations and
-    /// starts the writer thread. Blocking; call it at start-up.
+    /// starts the writer thread. Blocking; call it at start-up. Fails with
+    /// `Unavailable` while another store (this process's or another's) has
+    /// the directory open for writing.
     pub fn open(data_dir: &Path, options: SqliteOptions) -> StoreResult<Self> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             StoreError::Backend(format!(
@@ -95,6 +101,7 @@ impl SqliteStore {
                 data_dir.display()
             ))
         })?;
+        let lock = dir_lock::DirLock::acquire(data_dir)?;
         let path = data_dir.join(DATABASE_FILE);
         let mut conn = Connection::open(&path)?;
         conn.busy_timeout(options.busy_timeout)?;
@@ -146,6 +153,7 @@ impl SqliteStore {
             _checkpointer: Some(checkpointer),
             readers,
             path,
+            _lock: Some(lock),
         })
     }
 
@@ -174,6 +182,7 @@ impl SqliteStore {
             _checkpointer: None,
             readers,
             path,
+            _lock: None,
         })
     }
 

@@ -8,7 +8,7 @@
 use quire_engine::{DocVersion, DocumentId, OperationId, SeqId, UserId};
 use quire_storage::sqlite::SqliteStore;
 use quire_storage::testing::{DATABASE_URL_VAR, test_sqlite_options};
-use quire_storage::{LoggedOp, NewDocument, NewUser, Store};
+use quire_storage::{LoggedOp, NewDocument, NewUser, Store, StoreResult};
 use std::sync::Arc;
 use tempfile::TempDir;
 
@@ -50,26 +50,55 @@ impl Db {
         })
     }
 
-    /// A second, independent store on the same data.
-    pub async fn reopen(&self) -> Arc<dyn Store> {
-        match &self.place {
-            Place::Sqlite(dir) => {
-                Arc::new(SqliteStore::open(dir.path(), test_sqlite_options()).unwrap())
-            }
-            Place::Postgres(url) => quire_storage::open(url).await.unwrap(),
-        }
-    }
-
     /// What `quire_storage::open` takes to reach this data (a directory or a URL).
     pub fn target(&self) -> String {
-        match &self.place {
-            Place::Sqlite(dir) => dir.path().to_str().unwrap().to_owned(),
-            Place::Postgres(url) => url.clone(),
-        }
+        self.place.target()
     }
 
     pub fn is_postgres(&self) -> bool {
         matches!(self.place, Place::Postgres(_))
+    }
+
+    /// Closes the store and keeps its data, to open it again (to check
+    /// durability): a SQLite directory is open in one store at a time.
+    pub fn close(self) -> Closed {
+        Closed { place: self.place }
+    }
+}
+
+/// The data of a closed [`Db`].
+pub struct Closed {
+    place: Place,
+}
+
+impl Closed {
+    /// A new store on the data: any number at once on PostgreSQL, one at a
+    /// time on SQLite (the others are refused as `Unavailable`).
+    pub async fn try_open(&self) -> StoreResult<Arc<dyn Store>> {
+        match &self.place {
+            Place::Sqlite(dir) => Ok(Arc::new(SqliteStore::open(
+                dir.path(),
+                test_sqlite_options(),
+            )?)),
+            Place::Postgres(url) => quire_storage::open(url).await,
+        }
+    }
+
+    pub async fn open(&self) -> Arc<dyn Store> {
+        self.try_open().await.unwrap()
+    }
+
+    pub fn target(&self) -> String {
+        self.place.target()
+    }
+}
+
+impl Place {
+    fn target(&self) -> String {
+        match self {
+            Place::Sqlite(dir) => dir.path().to_str().unwrap().to_owned(),
+            Place::Postgres(url) => url.clone(),
+        }
     }
 }
 
