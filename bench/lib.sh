@@ -49,9 +49,12 @@ wait_for_line() {
 }
 
 # start_quire PORT DATA_DIR: `quire serve` (SQLite in DATA_DIR, durable acks); sets QUIRE_PID.
+# The per-connection submit limit (default 2,000 ops/s, an abuse guard that ShareDB does not
+# have) is lifted, so that a fast closed-loop client measures the server, not the policy.
 start_quire() {
   local port=$1 data=$2 logfile="$BENCH_WORK/quire-$1.log"
-  "$QUIRE" serve --listen "127.0.0.1:$port" --data "$data" >"$logfile" 2>&1 &
+  "$QUIRE" serve --listen "127.0.0.1:$port" --data "$data" \
+    --max-ops-per-second 1000000 --max-ops-burst 1000000 >"$logfile" 2>&1 &
   QUIRE_PID=$!
   BENCH_PIDS+=("$QUIRE_PID")
   wait_for_line "$logfile" "listening on http://" 30

@@ -12,9 +12,10 @@ use quire_bench::quire_target::Quire;
 use quire_server::ServerConfig;
 use quire_server::auth::JwtSecret;
 use quire_server::config::PasswordHashing;
+use quire_server::gateway::GatewayConfig;
 use quire_server::serve::{ServeOptions, run};
 
-async fn serve(dir: &tempfile::TempDir) -> SocketAddr {
+async fn serve(dir: &tempfile::TempDir, gateway: GatewayConfig) -> SocketAddr {
     let options = ServeOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
@@ -26,6 +27,7 @@ async fn serve(dir: &tempfile::TempDir) -> SocketAddr {
             password_hashing: PasswordHashing::insecure_fast_for_tests(),
             ..ServerConfig::default()
         },
+        gateway,
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     tokio::spawn(run(
@@ -41,7 +43,7 @@ async fn serve(dir: &tempfile::TempDir) -> SocketAddr {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generator_converges_on_quire() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("http://{}", serve(&dir).await);
+    let url = format!("http://{}", serve(&dir, GatewayConfig::default()).await);
 
     let closed = LoadConfig {
         docs: 2,
@@ -82,7 +84,7 @@ async fn generator_converges_on_quire() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saved_setup_is_joined_again() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("http://{}", serve(&dir).await);
+    let url = format!("http://{}", serve(&dir, GatewayConfig::default()).await);
     let setup = dir.path().join("setup.json");
     let config = LoadConfig {
         docs: 1,
@@ -111,4 +113,30 @@ async fn saved_setup_is_joined_again() {
     .await
     .unwrap_err();
     assert!(error.to_string().contains("holds 1 documents"), "{error}");
+}
+
+/// A server's refusal ends the run with the server's own error code, and the run does not
+/// claim convergence: here the gateway allows 20 ops/s per connection, which one closed-loop
+/// client exceeds at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_op_is_reported_with_the_servers_error_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = GatewayConfig {
+        rate_limit_per_sec: 20,
+        rate_limit_burst: 20,
+        ..GatewayConfig::default()
+    };
+    let url = format!("http://{}", serve(&dir, gateway).await);
+    let config = LoadConfig {
+        docs: 1,
+        clients: 1,
+        duration: Duration::from_secs(1),
+        ..LoadConfig::default()
+    };
+    let report = load::run(Arc::new(Quire::new(&url).unwrap()), &config)
+        .await
+        .unwrap();
+    assert!(!report.converged && report.errors >= 1, "{report:?}");
+    let error = report.first_error.as_deref().unwrap_or_default();
+    assert!(error.contains("rate_limited"), "{report:?}");
 }

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use clap::Args;
 use quire_server::ServerConfig;
 use quire_server::auth::JwtSecret;
+use quire_server::gateway::GatewayConfig;
 use quire_server::serve::{ServeOptions, run as run_server, shutdown_signal};
 use quire_storage::sqlite::SqliteOptions;
 
@@ -32,6 +33,15 @@ pub struct ServeArgs {
     #[arg(long, env = "QUIRE_SQLITE_WAL_PAGES", default_value_t = SqliteOptions::default().wal_restart_frames,
           value_parser = clap::value_parser!(u32).range(64..))]
     sqlite_wal_pages: u32,
+    /// Ops per second one connection may submit, sustained; more are refused `rate_limited`
+    /// (the client resends them later).
+    #[arg(long, env = "QUIRE_MAX_OPS_PER_SECOND", default_value_t = GatewayConfig::default().rate_limit_per_sec,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_ops_per_second: u32,
+    /// Ops one connection may submit in a burst above that rate.
+    #[arg(long, env = "QUIRE_MAX_OPS_BURST", default_value_t = GatewayConfig::default().rate_limit_burst,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_ops_burst: u32,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -58,6 +68,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             ..SqliteOptions::default()
         },
         config: ServerConfig::default(),
+        gateway: GatewayConfig {
+            rate_limit_per_sec: args.max_ops_per_second,
+            rate_limit_burst: args.max_ops_burst,
+            ..GatewayConfig::default()
+        },
     };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(run_server(

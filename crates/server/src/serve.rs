@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 
 use crate::auth::JwtSecret;
 use crate::config::ServerConfig;
+use crate::gateway::GatewayConfig;
 use crate::state::AppState;
 
 /// What `quire serve` was asked to do.
@@ -27,6 +28,8 @@ pub struct ServeOptions {
     /// The built web app; API only when absent.
     pub web_dir: Option<PathBuf>,
     pub config: ServerConfig,
+    /// Bounds and timers of the realtime gateway.
+    pub gateway: GatewayConfig,
 }
 
 /// Serves until `shutdown` completes. `on_listening` is told the bound address
@@ -58,7 +61,7 @@ pub async fn run(
     let store = quire_storage::open_with(&target, options.sqlite)
         .await
         .context("opening storage")?;
-    let state = AppState::new(store, options.config, &secret)?;
+    let state = AppState::new(store, options.config, &secret)?.with_gateway_config(options.gateway);
     let hub = state.hub.clone();
     let app = crate::app::build_router(state, options.web_dir.as_deref());
 

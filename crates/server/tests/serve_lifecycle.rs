@@ -25,6 +25,7 @@ fn options(data: &Path, database_url: Option<String>, secret: Option<JwtSecret>)
             password_hashing: PasswordHashing::insecure_fast_for_tests(),
             ..ServerConfig::default()
         },
+        gateway: quire_server::gateway::GatewayConfig::default(),
     }
 }
 

@@ -33,6 +33,7 @@ async fn serve(dir: &tempfile::TempDir) -> SocketAddr {
         jwt_secret: Some(JwtSecret::from_bytes(vec![7; 32]).unwrap()),
         web_dir: None,
         config: common::test_config(),
+        gateway: quire_server::gateway::GatewayConfig::default(),
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     tokio::spawn(run(
