@@ -47,6 +47,10 @@ pub enum StoreError {
     /// Stored data could not be decoded; something is corrupt.
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
+    /// The write was refused because another server instance owns the
+    /// document now (see `claim_document`): this one must stop serving it.
+    #[error("fenced: {0}")]
+    Fenced(String),
     /// Any other backend failure.
     #[error("storage failure: {0}")]
     Backend(String),
@@ -141,6 +145,23 @@ pub trait Store: Send + Sync + 'static {
     /// (its first seq no longer continues the log), so the log never forks.
     fn ordered_appends_in_flight(&self) -> usize {
         1
+    }
+
+    /// Makes this store's server instance the owner of `doc`, under `token`
+    /// (the caller's, to tell its owners apart): `false` when another live
+    /// instance owns it, and then the caller must not serve the document.
+    /// Until released, appends of other instances to `doc` fail `Fenced`.
+    /// SQLite: always `true` (one server per data directory, see
+    /// `sqlite::LOCK_FILE`). PostgreSQL: see `postgres::claims`.
+    async fn claim_document(&self, doc: DocumentId, token: u64) -> StoreResult<bool> {
+        let _ = (doc, token);
+        Ok(true)
+    }
+
+    /// Gives up the claim on `doc` if it still carries `token`.
+    async fn release_document(&self, doc: DocumentId, token: u64) -> StoreResult<()> {
+        let _ = (doc, token);
+        Ok(())
     }
 
     /// Logged ops of `doc` with `seq > after`, ascending, at most `limit`

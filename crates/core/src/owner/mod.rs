@@ -123,10 +123,16 @@ async fn run(
     mailbox: mpsc::Sender<Command>,
     mut rx: mpsc::Receiver<Command>,
 ) {
-    match load(&hub, doc).await {
+    match load(&hub, doc, generation).await {
         Ok(state) => {
-            let mut owner = Owner::new(hub, doc, generation, mailbox, state);
+            let mut owner = Owner::new(Arc::clone(&hub), doc, generation, mailbox, state);
             owner.run(&mut rx).await;
+            release(&hub, doc, generation).await;
+            // `Hub::shutdown` returns once the claim is given up, so another
+            // instance can take the document over at once.
+            if let Some(done) = owner.stopping.take() {
+                let _ = done.send(());
+            }
         }
         Err(error) => {
             if !matches!(error, CoreError::NotFound) {
@@ -134,12 +140,29 @@ async fn run(
             }
             hub.retire_owner(doc, generation, || rx.close());
             fail_remaining(&mut rx, &error);
+            release(&hub, doc, generation).await;
         }
     }
 }
 
-/// Loads the document through the store: its existence, then snapshot + tail.
-async fn load(hub: &HubInner, doc: DocumentId) -> Result<(DocState, Option<SeqId>), CoreError> {
+/// Gives up this owner's claim on the document. It runs after the owner
+/// left the hub's map, so a newer owner of the document in this process may
+/// already hold the claim, under its own generation, which this leaves alone.
+async fn release(hub: &HubInner, doc: DocumentId, generation: u64) {
+    if let Err(error) = hub.store.release_document(doc, generation).await {
+        tracing::warn!(%doc, %error, "releasing the document's claim failed");
+    }
+}
+
+/// Claims the document for this server instance (`Store::claim_document`,
+/// under the owner's `generation`), then loads it through the store: its
+/// existence, then snapshot + tail. Also run again after a failed commit, so
+/// an owner whose document moved to another instance stops there.
+async fn load(
+    hub: &HubInner,
+    doc: DocumentId,
+    generation: u64,
+) -> Result<(DocState, Option<SeqId>), CoreError> {
     let store = &*hub.store;
     if store
         .document(doc)
@@ -148,6 +171,15 @@ async fn load(hub: &HubInner, doc: DocumentId) -> Result<(DocState, Option<SeqId
         .is_none()
     {
         return Err(CoreError::NotFound);
+    }
+    if !store
+        .claim_document(doc, generation)
+        .await
+        .map_err(CoreError::from_store)?
+    {
+        return Err(CoreError::Unavailable(
+            "the document is open on another server instance; retry later".into(),
+        ));
     }
     let stored = store
         .load_document_state(doc)
@@ -738,7 +770,7 @@ impl Owner {
             let _ = self.committer.next_result().await;
             batches.push(batch);
         }
-        let reloaded = match load(&self.hub, self.doc).await {
+        let reloaded = match load(&self.hub, self.doc, self.generation).await {
             Ok(reloaded) => reloaded,
             Err(load_error) => {
                 tracing::warn!(doc = %self.doc, %load_error, "reload after failed commit failed");
@@ -930,9 +962,7 @@ impl Owner {
         self.hub
             .retire_owner(self.doc, self.generation, || rx.close());
         fail_remaining(rx, error);
-        if let Some(done) = self.stopping.take() {
-            let _ = done.send(());
-        }
+        // A pending `Shutdown` is answered by `run` once the claim is released.
     }
 }
 

@@ -24,9 +24,10 @@ pub(crate) struct CommitterHandle {
 
 impl CommitterHandle {
     /// Starts the committer task; it stops when every handle is dropped.
-    pub(crate) fn spawn(pool: Pool, queue_bound: usize, max_group: usize) -> Self {
+    /// Appends are fenced for `instance` (see `claims`).
+    pub(crate) fn spawn(pool: Pool, instance: i64, queue_bound: usize, max_group: usize) -> Self {
         let (queue, rx) = mpsc::channel(queue_bound.max(1));
-        tokio::spawn(committer_loop(pool, rx, max_group.max(1)));
+        tokio::spawn(committer_loop(pool, instance, rx, max_group.max(1)));
         Self { queue }
     }
 
@@ -46,7 +47,12 @@ impl CommitterHandle {
     }
 }
 
-async fn committer_loop(pool: Pool, mut rx: mpsc::Receiver<Pending>, max_group: usize) {
+async fn committer_loop(
+    pool: Pool,
+    instance: i64,
+    mut rx: mpsc::Receiver<Pending>,
+    max_group: usize,
+) {
     let mut group: Vec<Pending> = Vec::with_capacity(max_group);
     while let Some(first) = rx.recv().await {
         group.push(first);
@@ -56,7 +62,7 @@ async fn committer_loop(pool: Pool, mut rx: mpsc::Receiver<Pending>, max_group: 
                 Err(_) => break,
             }
         }
-        let outcome = commit_group(&pool, &mut group).await;
+        let outcome = commit_group(&pool, instance, &mut group).await;
         if let Err(e) = &outcome {
             tracing::error!(error = %e, requests = group.len(), "PostgreSQL group commit failed");
         }
@@ -72,12 +78,12 @@ async fn committer_loop(pool: Pool, mut rx: mpsc::Receiver<Pending>, max_group: 
     }
 }
 
-async fn commit_group(pool: &Pool, group: &mut [Pending]) -> StoreResult<()> {
+async fn commit_group(pool: &Pool, instance: i64, group: &mut [Pending]) -> StoreResult<()> {
     let mut client = pool.get().await?;
     let mut tx = client.transaction().await?;
     for p in group.iter_mut() {
         let savepoint = tx.savepoint("request").await?;
-        let result = oplog::append_ops(&savepoint, &p.ops).await;
+        let result = oplog::append_ops(&savepoint, instance, &p.ops).await;
         if result.is_ok() {
             savepoint.commit().await?;
         } else {

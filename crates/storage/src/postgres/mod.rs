@@ -4,11 +4,14 @@
 //! - `append_ops` goes through one committer task with group commit
 //!   ([`committer`]); other writes run in their own short transactions.
 //! - Migrations ([`schema`]) run in `connect`, serialised by an advisory lock.
+//! - Each store is one server instance that owns the documents it claims
+//!   ([`claims`]); appends to a document another live instance owns fail.
 //! - Optional schema isolation: `PostgresOptions::schema` or a `?schema=NAME`
 //!   URL parameter creates the schema and puts it first on the `search_path`
 //!   of every pooled connection (tests give each test its own schema).
 
 mod accounts;
+mod claims;
 mod committer;
 mod errors;
 mod oplog;
@@ -111,6 +114,17 @@ pub struct PostgresStore {
     pool: Pool,
     committer: CommitterHandle,
     schema: Option<String>,
+    /// This server instance's key (see [`claims`]).
+    instance: i64,
+    /// Holds the instance's liveness lock.
+    liveness: tokio::task::AbortHandle,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // Closes the lock's connection: other instances may take over.
+        self.liveness.abort();
+    }
 }
 
 impl PostgresStore {
@@ -128,6 +142,8 @@ impl PostgresStore {
         if let Some(s) = &schema {
             config.options(format!("-c search_path={s}"));
         }
+        let instance = claims::new_instance_key();
+        let liveness = claims::hold_liveness(config.clone(), instance).await?;
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -145,6 +161,7 @@ impl PostgresStore {
         schema::migrate(&pool, schema.as_deref()).await?;
         let committer = CommitterHandle::spawn(
             pool.clone(),
+            instance,
             options.append_queue_bound,
             options.max_group_requests,
         );
@@ -152,6 +169,8 @@ impl PostgresStore {
             pool,
             committer,
             schema,
+            instance,
+            liveness,
         })
     }
 
@@ -259,6 +278,14 @@ impl Store for PostgresStore {
     async fn load_document_state(&self, doc: DocumentId) -> StoreResult<DocumentState> {
         self.consistent(async |tx| oplog::load_document_state(tx, doc).await)
             .await
+    }
+
+    async fn claim_document(&self, doc: DocumentId, token: u64) -> StoreResult<bool> {
+        claims::claim(&self.pool.get().await?, doc, self.instance, token).await
+    }
+
+    async fn release_document(&self, doc: DocumentId, token: u64) -> StoreResult<()> {
+        claims::release(&self.pool.get().await?, doc, self.instance, token).await
     }
 
     async fn append_ops(&self, ops: &[LoggedOp]) -> StoreResult<()> {

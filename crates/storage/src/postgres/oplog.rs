@@ -11,6 +11,7 @@
 //! check, but the second insert of the same `(document, seq)` hits `ops_pkey`
 //! and is reported as `Continuity`, so the log never forks.
 
+use super::claims::LIVE_OTHER_HOLDER;
 use super::errors::{constraint_of, map_err};
 use super::rows::{self, OP_COLUMNS, SNAPSHOT_COLUMNS};
 use super::sql::{execute, query, query_opt};
@@ -23,22 +24,37 @@ use crate::{
 use deadpool_postgres::GenericClient;
 use quire_engine::{DocVersion, DocumentId, OperationId, SeqId, UserId};
 use std::collections::HashMap;
+use std::sync::LazyLock;
 use uuid::Uuid;
 
-pub(crate) async fn append_ops<C: GenericClient>(c: &C, ops: &[LoggedOp]) -> StoreResult<()> {
+pub(crate) async fn append_ops<C: GenericClient>(
+    c: &C,
+    instance: i64,
+    ops: &[LoggedOp],
+) -> StoreResult<()> {
     let runs = plan_append(ops)?;
     let docs: Vec<Uuid> = runs.iter().map(|r| r.doc.0).collect();
-    let stored = query(
-        c,
-        "SELECT d.id, GREATEST(d.pruned_through,
-                               COALESCE((SELECT max(seq) FROM ops o WHERE o.document = d.id), 0),
-                               COALESCE((SELECT max(seq) FROM snapshots s WHERE s.document = d.id), 0))
-         FROM documents d WHERE d.id = ANY($1)",
-        &[&docs],
-    )
-    .await?;
+    // Each document's stored end, and whether another live instance owns
+    // it (see `claims`): then nothing is written.
+    static STORED_END: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT d.id, GREATEST(d.pruned_through,
+                                   COALESCE((SELECT max(seq) FROM ops o WHERE o.document = d.id), 0),
+                                   COALESCE((SELECT max(seq) FROM snapshots s WHERE s.document = d.id), 0)),
+                    EXISTS (SELECT 1 FROM document_claims c
+                            WHERE c.document = d.id AND {LIVE_OTHER_HOLDER})
+             FROM documents d WHERE d.id = ANY($1)"
+        )
+    });
+    let stored = query(c, &STORED_END, &[&docs, &instance]).await?;
     let mut last: HashMap<Uuid, u64> = HashMap::with_capacity(stored.len());
     for row in &stored {
+        if rows::get::<bool>(row, 2)? {
+            let doc: Uuid = rows::get(row, 0)?;
+            return Err(StoreError::Fenced(format!(
+                "document {doc} is owned by another server instance"
+            )));
+        }
         last.insert(
             rows::get(row, 0)?,
             from_db_int("stored seq", rows::get(row, 1)?)?,

@@ -99,6 +99,19 @@ INSERT INTO ops (document, seq, version, user_id, operation_id, op_json, created
 DROP TABLE op_registry;
 "#,
     ),
+    (
+        4,
+        r#"
+-- Document ownership across server instances (see `postgres::claims`):
+-- `instance` is the claiming instance's liveness lock key; it is alive
+-- while some session holds that advisory lock.
+CREATE TABLE document_claims (
+    document uuid PRIMARY KEY REFERENCES documents (id) ON DELETE CASCADE,
+    instance bigint NOT NULL,
+    token    bigint NOT NULL
+);
+"#,
+    ),
 ];
 
 /// Creates `schema` if given (already validated as a plain identifier) and

@@ -1,0 +1,87 @@
+//! Document ownership across server instances sharing one PostgreSQL
+//! database (`Store::claim_document`, `postgres::claims`): one instance owns
+//! a document at a time, the other's appends are fenced, a stale release
+//! leaves a newer claim alone, and a crashed instance's documents are taken
+//! over at once. PostgreSQL only: a SQLite directory serves
+//! one server (`one_server_per_directory.rs`), whose claims always succeed.
+
+mod harness;
+
+use harness::{Db, document, ops, user};
+use quire_storage::postgres::{PostgresOptions, PostgresStore};
+use quire_storage::{Store, StoreError};
+use std::time::Duration;
+
+/// Another server instance on `db`'s data.
+async fn instance(db: &Db) -> PostgresStore {
+    let options = PostgresOptions {
+        pool_size: 2,
+        ..PostgresOptions::default()
+    };
+    PostgresStore::connect(&db.target(), options).await.unwrap()
+}
+
+fn fenced(result: Result<(), StoreError>) -> bool {
+    matches!(&result, Err(StoreError::Fenced(m)) if m.contains("another server instance"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_instance_owns_a_document_and_the_other_is_fenced() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let owner = user(&db.store, "claims").await;
+    let doc = document(&db.store, owner, "claims", 1).await;
+    let (a, b) = (&db.store, instance(&db).await);
+
+    assert!(a.claim_document(doc, 1).await.unwrap());
+    // A newer owner on the same instance takes the claim over.
+    assert!(a.claim_document(doc, 2).await.unwrap());
+    assert!(!b.claim_document(doc, 1).await.unwrap());
+    assert!(fenced(b.append_ops(&ops(doc, owner, 1, 1)).await));
+    a.append_ops(&ops(doc, owner, 1, 2)).await.unwrap();
+
+    // The first owner's late release leaves the second owner's claim.
+    a.release_document(doc, 1).await.unwrap();
+    assert!(!b.claim_document(doc, 1).await.unwrap());
+    a.release_document(doc, 2).await.unwrap();
+
+    assert!(b.claim_document(doc, 7).await.unwrap());
+    assert!(fenced(a.append_ops(&ops(doc, owner, 3, 3)).await));
+    b.append_ops(&ops(doc, owner, 3, 3)).await.unwrap();
+    let seqs: Vec<u64> = b
+        .audit_document(doc)
+        .await
+        .unwrap()
+        .ops
+        .iter()
+        .map(|o| o.seq.0)
+        .collect();
+    assert_eq!(seqs, [1, 2, 3]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_instances_documents_are_taken_over_at_once() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let owner = user(&db.store, "taken").await;
+    let doc = document(&db.store, owner, "taken", 1).await;
+    let a = instance(&db).await;
+    let b = instance(&db).await;
+    assert!(a.claim_document(doc, 1).await.unwrap());
+    assert!(!b.claim_document(doc, 1).await.unwrap());
+
+    // A goes away without releasing (as a killed process does): its
+    // liveness lock's session ends, which PostgreSQL notices in moments.
+    drop(a);
+    let started = std::time::Instant::now();
+    while !b.claim_document(doc, 1).await.unwrap() {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "never taken over"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    b.append_ops(&ops(doc, owner, 1, 1)).await.unwrap();
+}
