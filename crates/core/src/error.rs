@@ -41,6 +41,11 @@ pub enum CoreError {
     /// same operation id.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// `unavailable`: another server instance sharing the database has the
+    /// document open (`Store::claim_document`); join again later, possibly
+    /// through another instance.
+    #[error("the document is open on another server instance; join again later")]
+    OpenElsewhere,
     /// `internal`: a bug or corrupt stored data.
     #[error("internal error: {0}")]
     Internal(String),
@@ -71,14 +76,17 @@ impl CoreError {
             CoreError::Forbidden => "forbidden",
             CoreError::NotFound => "not_found",
             CoreError::Overloaded => "overloaded",
-            CoreError::Unavailable(_) => "unavailable",
+            CoreError::Unavailable(_) | CoreError::OpenElsewhere => "unavailable",
             CoreError::Internal(_) => "internal",
         }
     }
 
     /// Whether resending the same op (same operation id) later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, CoreError::Overloaded | CoreError::Unavailable(_))
+        matches!(
+            self,
+            CoreError::Overloaded | CoreError::Unavailable(_) | CoreError::OpenElsewhere
+        )
     }
 
     /// Classifies an engine error: size limits are `too_large`, the rest `bad_op`.

@@ -1,8 +1,9 @@
 //! Two server instances on one PostgreSQL database never serve the same
 //! document at once: while one has it open, the other refuses it with a
-//! retryable `Unavailable`; once the first closes it (its owner releases the
-//! claim before `Hub::shutdown` returns), the second serves it, continuing
-//! the first's log. PostgreSQL only (a SQLite directory serves one server).
+//! retryable `OpenElsewhere` (`unavailable` on the wire); once the first
+//! closes it (its owner releases the claim before `Hub::shutdown` returns),
+//! the second serves it, continuing the first's log. PostgreSQL only (a
+//! SQLite directory serves one server).
 
 mod common;
 
@@ -43,12 +44,13 @@ async fn a_document_open_on_one_instance_is_refused_on_the_other_until_it_closes
         .submit_detached(doc, owner, insert(owner, "from-b", 0, 0, "b"))
         .await;
     assert!(
-        matches!(&refused, Err(CoreError::Unavailable(m)) if m.contains("another server instance")),
+        matches!(refused, Err(CoreError::OpenElsewhere)),
         "{refused:?}"
     );
+    assert!(CoreError::OpenElsewhere.is_retryable());
     assert!(matches!(
         hub_b.read(doc).await,
-        Err(CoreError::Unavailable(_))
+        Err(CoreError::OpenElsewhere)
     ));
 
     hub_a.shutdown().await;

@@ -177,9 +177,7 @@ async fn load(
         .await
         .map_err(CoreError::from_store)?
     {
-        return Err(CoreError::Unavailable(
-            "the document is open on another server instance; retry later".into(),
-        ));
+        return Err(CoreError::OpenElsewhere);
     }
     let stored = store
         .load_document_state(doc)

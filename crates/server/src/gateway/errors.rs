@@ -13,7 +13,7 @@ pub(crate) fn core_error(error: &CoreError) -> ErrorFrame {
         CoreError::Forbidden => ErrorCode::Forbidden,
         CoreError::NotFound => ErrorCode::NotFound,
         CoreError::Overloaded => ErrorCode::Overloaded,
-        CoreError::Unavailable(_) => ErrorCode::Unavailable,
+        CoreError::Unavailable(_) | CoreError::OpenElsewhere => ErrorCode::Unavailable,
         CoreError::Internal(_) => ErrorCode::Internal,
     };
     let message = match error {
