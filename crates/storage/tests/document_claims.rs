@@ -8,6 +8,7 @@
 mod harness;
 
 use harness::{Db, document, ops, user};
+use quire_engine::{DocumentId, UserId};
 use quire_storage::postgres::{PostgresOptions, PostgresStore};
 use quire_storage::{Store, StoreError};
 use std::time::Duration;
@@ -21,17 +22,23 @@ async fn instance(db: &Db) -> PostgresStore {
     PostgresStore::connect(&db.target(), options).await.unwrap()
 }
 
+/// A database (when PostgreSQL is configured) holding one document of `name`'s.
+async fn with_document(name: &str) -> Option<(Db, UserId, DocumentId)> {
+    let db = Db::postgres().await?;
+    let owner = user(&db.store, name).await;
+    let doc = document(&db.store, owner, name, 1).await;
+    Some((db, owner, doc))
+}
+
 fn fenced(result: Result<(), StoreError>) -> bool {
     matches!(&result, Err(StoreError::Fenced(m)) if m.contains("another server instance"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_instance_owns_a_document_and_the_other_is_fenced() {
-    let Some(db) = Db::postgres().await else {
+    let Some((db, owner, doc)) = with_document("claims").await else {
         return;
     };
-    let owner = user(&db.store, "claims").await;
-    let doc = document(&db.store, owner, "claims", 1).await;
     let (a, b) = (&db.store, instance(&db).await);
 
     assert!(a.claim_document(doc, 1).await.unwrap());
@@ -62,11 +69,9 @@ async fn one_instance_owns_a_document_and_the_other_is_fenced() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_instances_documents_are_taken_over_at_once() {
-    let Some(db) = Db::postgres().await else {
+    let Some((db, owner, doc)) = with_document("taken").await else {
         return;
     };
-    let owner = user(&db.store, "taken").await;
-    let doc = document(&db.store, owner, "taken", 1).await;
     let a = instance(&db).await;
     let b = instance(&db).await;
     assert!(a.claim_document(doc, 1).await.unwrap());

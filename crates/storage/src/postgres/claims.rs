@@ -28,7 +28,7 @@
 //!   write; it stops and its clients reconnect.
 
 use super::sql::{execute, query_opt};
-use crate::{StoreError, StoreResult};
+use crate::StoreResult;
 use deadpool_postgres::GenericClient;
 use quire_engine::DocumentId;
 use std::sync::LazyLock;
@@ -123,7 +123,6 @@ pub(crate) async fn release<C: GenericClient>(
         "DELETE FROM document_claims WHERE document = $1 AND instance = $2 AND token = $3",
         &[&doc.0, &instance, &token],
     )
-    .await
-    .map_err(StoreError::from)?;
+    .await?;
     Ok(())
 }
