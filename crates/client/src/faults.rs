@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use quire_engine::DocumentId;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::sync::mpsc;
@@ -53,14 +54,14 @@ impl<C: Connector> FaultyConnector<C> {
 
 #[async_trait]
 impl<C: Connector> Connector for FaultyConnector<C> {
-    async fn connect(&self) -> Result<Connection, TransportError> {
+    async fn connect(&self, document: DocumentId) -> Result<Connection, TransportError> {
         if self
             .fork_rng()
             .random_bool(self.plan.refuse.clamp(0.0, 1.0))
         {
             return Err(TransportError("refused by fault injection".into()));
         }
-        let real = self.inner.connect().await?;
+        let real = self.inner.connect(document).await?;
         let (out_tx, out_rx) = mpsc::channel(CONNECTION_QUEUE_FRAMES);
         let (in_tx, in_rx) = mpsc::channel(CONNECTION_QUEUE_FRAMES);
         tokio::spawn(relay(out_rx, real.outgoing, self.plan, self.fork_rng()));

@@ -43,7 +43,7 @@ pub(crate) async fn run(shared: Arc<Shared>, config: ClientConfig, connector: Ar
             break;
         }
         let attempt = tokio::select! {
-            attempt = connector.connect() => attempt,
+            attempt = connector.connect(config.document_id) => attempt,
             _ = stop.changed() => break,
         };
         let outcome = match attempt {

@@ -9,6 +9,7 @@
 
 use async_trait::async_trait;
 use futures_util::{SinkExt, StreamExt};
+use quire_engine::DocumentId;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -37,10 +38,14 @@ pub struct Connection {
 /// Opens connections to one server.
 #[async_trait]
 pub trait Connector: Send + Sync + 'static {
-    async fn connect(&self) -> Result<Connection, TransportError>;
+    /// Opens a connection for editing `document` (the `join` frame names it
+    /// again; a connector may use it to route).
+    async fn connect(&self, document: DocumentId) -> Result<Connection, TransportError>;
 }
 
-/// A WebSocket connector (`ws://host:port/api/ws`).
+/// A WebSocket connector (`ws://host:port/api/ws`). It names the document
+/// in the URL (`?document=`), so a load balancer in front of several server
+/// instances can route every client of a document to the same instance.
 #[derive(Debug, Clone)]
 pub struct WsConnector {
     url: String,
@@ -60,12 +65,13 @@ impl WsConnector {
 
 #[async_trait]
 impl Connector for WsConnector {
-    async fn connect(&self) -> Result<Connection, TransportError> {
+    async fn connect(&self, document: DocumentId) -> Result<Connection, TransportError> {
+        let url = format!("{}?document={document}", self.url);
         let config = WebSocketConfig::default()
             .read_buffer_size(SOCKET_READ_BUFFER_BYTES)
             .max_message_size(Some(self.max_frame_bytes))
             .max_frame_size(Some(self.max_frame_bytes));
-        let (ws, _) = tokio_tungstenite::connect_async_with_config(&self.url, Some(config), true)
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(&url, Some(config), true)
             .await
             .map_err(|e| TransportError(e.to_string()))?;
         let (out_tx, mut out_rx) = mpsc::channel::<String>(CONNECTION_QUEUE_FRAMES);

@@ -262,3 +262,43 @@ async fn a_resend_below_the_operation_id_horizon_is_answered_outcome_unknown() {
     ws.send(insert_frame(&owner, "op13", 13, 0, "z")).await;
     assert_eq!(ws.recv_type("ack").await["seq"], 14);
 }
+
+#[tokio::test]
+async fn the_url_may_name_the_document_and_the_join_must_match_it() {
+    let server = start().await;
+    let owner = server.signup("ada").await;
+    let doc = server.create_doc(&owner, "routed").await;
+    let other = server.create_doc(&owner, "other").await;
+    let join = |document: &str| json!({"type": "join", "protocol": 1, "token": owner.token, "documentId": document});
+
+    let mut ws = RawWs::connect_to(&format!("{}?document={doc}", ws_url(&server))).await;
+    ws.send(join(&doc)).await;
+    assert_eq!(ws.recv().await["type"], "joined");
+    assert_eq!(ws.recv_type("snapshot").await["seq"], 0);
+
+    // A load balancer routed this connection by `document`: a join for
+    // another document is refused, and nothing is joined.
+    let mut ws = RawWs::connect_to(&format!("{}?document={doc}", ws_url(&server))).await;
+    ws.send(join(&other)).await;
+    let error = ws.recv().await;
+    assert_eq!(
+        (error["code"].as_str(), error["fatal"].as_bool()),
+        (Some("malformed"), Some(true)),
+        "{error}"
+    );
+    ws.expect_closed(FRAME_WAIT).await;
+
+    // A query that does not parse is refused before the upgrade.
+    for query in ["?document=nope", "?doc=x"] {
+        let refused = tokio_tungstenite::connect_async(format!("{}{query}", ws_url(&server))).await;
+        match refused {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), 400, "{query}");
+                let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
+                    .into_owned();
+                assert!(body.contains("invalid_query"), "{query}: {body}");
+            }
+            other => panic!("{query}: expected a 400 answer, got {other:?}"),
+        }
+    }
+}

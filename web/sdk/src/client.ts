@@ -131,7 +131,7 @@ export interface Draft {
 }
 
 export interface DocClientOptions {
-  /** WebSocket URL of the gateway, e.g. ws://host/api/ws. */
+  /** WebSocket URL of the gateway, e.g. ws://host/api/ws. The client adds `?document=<documentId>` (protocol §2). */
   url: string;
   documentId: string;
   userId: string;
@@ -350,7 +350,7 @@ export class DocClient extends Emitter<DocClientEvents> {
     if (this.closed || this.offline) return;
     this.clearTimers();
     this.setStatus(this.hasState || this.attempt > 0 ? 'reconnecting' : 'connecting');
-    const socket = this.opt.socketFactory(this.opt.url);
+    const socket = this.opt.socketFactory(routedUrl(this.opt.url, this.opt.documentId));
     this.socket = socket;
     // A connection attempt that neither opens nor fails (a black-holed network) is abandoned.
     this.openTimer = setTimeout(() => this.socket === socket && this.dropConnection(), this.opt.deadAfterMs);
@@ -735,4 +735,14 @@ export class DocClient extends Emitter<DocClientEvents> {
     if (!this.live || !this.selection) return;
     this.send({ type: 'presence', anchor: this.selection.anchor, head: this.selection.head, version: this.version });
   }
+}
+
+/**
+ * The gateway URL naming the document (protocol §2), so a load balancer in front of several
+ * server instances can send every client of a document to the same instance.
+ */
+export function routedUrl(url: string, documentId: string): string {
+  const routed = new URL(url);
+  routed.searchParams.set('document', documentId);
+  return routed.toString();
 }

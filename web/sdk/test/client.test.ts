@@ -3,7 +3,7 @@
  * reconnects, lost acks, pruned logs, resync, presence and terminal errors.
  */
 import { describe, expect, it } from 'vitest';
-import { applyToString, DocClient, type ClientError, type DocClientOptions, type Draft, type Op } from '../src/index.js';
+import { applyToString, DocClient, routedUrl, type ClientError, type DocClientOptions, type Draft, type Op } from '../src/index.js';
 import { backoffDelay } from '../src/socket.js';
 import { FakeServer } from './fakeServer.js';
 import { rng } from './rng.js';
@@ -98,6 +98,13 @@ describe('DocClient', () => {
     await settle(server, [a]);
     expect(server.text).toBe('héllo 😀!');
     expect(server.submits[0]).toMatchObject({ type: 'insert', position: 7, text: '!', baseVersion: 0, userId: 'ann' });
+    // The URL names the document, for routing by document (protocol §2).
+    expect(server.urls).toEqual(['ws://fake/api/ws?document=doc']);
+  });
+
+  it('names the document in the gateway URL, encoded, keeping the URL\'s own query', () => {
+    expect(routedUrl('wss://h/api/ws', 'a b/c')).toBe('wss://h/api/ws?document=a+b%2Fc');
+    expect(routedUrl('ws://h:1/api/ws?x=1&document=old', 'd')).toBe('ws://h:1/api/ws?x=1&document=d');
   });
 
   it('keeps one op in flight and composes queued edits, never into the sent op', async () => {

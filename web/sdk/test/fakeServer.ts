@@ -74,8 +74,12 @@ export class FakeServer {
     return this.log.length;
   }
 
+  /** The URL of every socket opened. */
+  urls: string[] = [];
+
   factory(): SocketFactory {
-    return () => {
+    return (url) => {
+      this.urls.push(url);
       const s = new FakeSocket(this);
       this.conns.add(s);
       return s;

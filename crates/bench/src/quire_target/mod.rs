@@ -133,7 +133,8 @@ impl Quire {
         doc: DocumentId,
         account: &Account,
     ) -> Result<(WsStream, String, u64, Vec<String>, usize), LoadError> {
-        let mut ws = ws::connect(&self.ws_url).await?;
+        // The document in the URL too, as the SDKs do (routing by document).
+        let mut ws = ws::connect(&format!("{}?document={doc}", self.ws_url)).await?;
         let join = ClientMessage::Join(Join {
             protocol: PROTOCOL_VERSION,
             token: account.token.clone(),

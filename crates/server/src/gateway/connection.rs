@@ -9,6 +9,7 @@ use axum::extract::ws::{Message, WebSocket};
 use futures_util::StreamExt;
 use futures_util::stream::SplitStream;
 use quire_core::{SessionEvent, SessionHandle};
+use quire_engine::DocumentId;
 use quire_protocol::{
     ClientMessage, ErrorCode, ErrorFrame, FrameError, ServerMessage, decode_client_frame,
     encode_frame,
@@ -26,12 +27,13 @@ use super::writer::Writer;
 use crate::state::AppState;
 
 /// Serves one upgraded socket until it closes.
-pub(crate) async fn serve(socket: WebSocket, state: AppState) {
+/// `routed_to` is the document the URL named, if any.
+pub(crate) async fn serve(socket: WebSocket, state: AppState, routed_to: Option<DocumentId>) {
     let (sink, mut stream) = socket.split();
     let writer = Writer::spawn(sink, state.gateway.outbound_queue_frames);
     let joined = tokio::time::timeout(
         state.gateway.join_timeout,
-        handshake::join(&mut stream, &state),
+        handshake::join(&mut stream, &state, routed_to),
     )
     .await;
     let joined = match joined {

@@ -7,7 +7,7 @@ use axum::extract::ws::{Message, WebSocket};
 use futures_util::StreamExt;
 use futures_util::stream::SplitStream;
 use quire_core::{JoinRequest, Session};
-use quire_engine::UserId;
+use quire_engine::{DocumentId, UserId};
 use quire_protocol::{
     ClientMessage, ErrorCode, ErrorFrame, PROTOCOL_VERSION, ServerMessage, WireLimits,
 };
@@ -29,9 +29,12 @@ fn fatal(code: ErrorCode, message: &str) -> ErrorFrame {
 }
 
 /// Reads the first frame and joins. The caller bounds the time it may take.
+/// `routed_to` is the document the URL named: the `join` must name it too,
+/// or the load balancer may have sent the client to the wrong instance.
 pub(crate) async fn join(
     stream: &mut SplitStream<WebSocket>,
     state: &AppState,
+    routed_to: Option<DocumentId>,
 ) -> Result<Joined, ErrorFrame> {
     let text = loop {
         match stream.next().await {
@@ -61,6 +64,12 @@ pub(crate) async fn join(
         }
         Err(error) => return Err(error.to_error_frame().fatal()),
     };
+    if routed_to.is_some_and(|doc| doc != join.document_id) {
+        return Err(fatal(
+            ErrorCode::Malformed,
+            "`join` names another document than the URL's `document`",
+        ));
+    }
     if join.protocol != PROTOCOL_VERSION {
         return Err(fatal(
             ErrorCode::Malformed,

@@ -27,14 +27,33 @@ pub use notifier::HubAccessNotifier;
 
 use axum::extract::{State, WebSocketUpgrade};
 use axum::response::Response;
+use quire_engine::DocumentId;
+use serde::Deserialize;
 
+use crate::extract::ApiQuery;
 use crate::state::AppState;
 
-/// The `/api/ws` handler: upgrades and serves one connection.
-pub async fn upgrade(ws: WebSocketUpgrade, State(state): State<AppState>) -> Response {
+/// The query of `/api/ws`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// The document the connection will join, named in the URL so that a
+    /// load balancer in front of several instances can send every client of
+    /// a document to the same instance (docs/architecture.md, "Several
+    /// instances"). The `join` frame must then name the same document.
+    pub document: Option<DocumentId>,
+}
+
+/// The `/api/ws` handler: upgrades and serves one connection. A malformed
+/// query is refused before the upgrade (400 `invalid_query`).
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    ApiQuery(route): ApiQuery<Route>,
+    State(state): State<AppState>,
+) -> Response {
     let limit = state.gateway.socket_message_limit();
     ws.max_message_size(limit)
         .max_frame_size(limit)
         .read_buffer_size(state.gateway.socket_read_buffer_bytes)
-        .on_upgrade(move |socket| connection::serve(socket, state))
+        .on_upgrade(move |socket| connection::serve(socket, state, route.document))
 }

@@ -50,7 +50,11 @@ pub struct RawWs {
 
 impl RawWs {
     pub async fn connect(server: &TestServer) -> RawWs {
-        let (ws, _) = tokio_tungstenite::connect_async(ws_url(server))
+        RawWs::connect_to(&ws_url(server)).await
+    }
+
+    pub async fn connect_to(url: &str) -> RawWs {
+        let (ws, _) = tokio_tungstenite::connect_async(url)
             .await
             .expect("ws connect");
         RawWs { ws }
