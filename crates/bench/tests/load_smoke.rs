@@ -28,6 +28,7 @@ async fn serve(dir: &tempfile::TempDir, gateway: GatewayConfig) -> SocketAddr {
             ..ServerConfig::default()
         },
         gateway,
+        core: quire_core::CoreConfig::default(),
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     tokio::spawn(run(

@@ -5,8 +5,10 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
+use quire_core::CoreConfig;
 use quire_server::ServerConfig;
 use quire_server::auth::JwtSecret;
 use quire_server::gateway::GatewayConfig;
@@ -42,6 +44,12 @@ pub struct ServeArgs {
     #[arg(long, env = "QUIRE_MAX_OPS_BURST", default_value_t = GatewayConfig::default().rate_limit_burst,
           value_parser = clap::value_parser!(u32).range(1..))]
     max_ops_burst: u32,
+    /// Several instances on one PostgreSQL database behind a load balancer that routes by
+    /// document (docs/architecture.md): hand a document open here over to another instance that
+    /// asks for it (its clients were routed there) once it has been open this many seconds.
+    /// Off by default: with any other routing, documents would move back and forth.
+    #[arg(long, env = "QUIRE_HAND_OFF_AFTER_SECS")]
+    hand_off_after_secs: Option<u64>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -72,6 +80,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             rate_limit_per_sec: args.max_ops_per_second,
             rate_limit_burst: args.max_ops_burst,
             ..GatewayConfig::default()
+        },
+        core: CoreConfig {
+            hand_off_after: args.hand_off_after_secs.map(Duration::from_secs),
+            ..CoreConfig::default()
         },
     };
     let runtime = tokio::runtime::Runtime::new()?;

@@ -73,6 +73,15 @@ pub struct CoreConfig {
     /// Users whose role one open document caches (beyond it the cache is
     /// cleared and roles are re-read from storage on demand).
     pub acl_cache_users: usize,
+    /// Several instances on one database (PostgreSQL): hand an open document
+    /// over when another instance asks for it (`Store::request_handoff`,
+    /// made when that instance is refused the document), once it has been
+    /// open here this long; its sessions are closed `unavailable` and rejoin
+    /// through the load balancer. `None` (the default) never hands over: only
+    /// a load balancer that routes by document (docs/architecture.md) sends
+    /// all of a document's clients to the asking instance; with any other
+    /// routing, handing over would move the document back and forth.
+    pub hand_off_after: Option<Duration>,
     /// Op and document size limits (announced to clients in `joined`).
     pub limits: Limits,
 }
@@ -96,6 +105,7 @@ impl Default for CoreConfig {
             max_pending_ops: 16_384,
             max_catch_up_ops: 16_384,
             acl_cache_users: 4_096,
+            hand_off_after: None,
             limits: Limits::default(),
         }
     }

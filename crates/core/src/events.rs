@@ -120,6 +120,9 @@ pub enum CloseReason {
     ShuttingDown,
     /// Storage failed and the document had to be unloaded; rejoin later.
     Unavailable,
+    /// Another server instance asked for the document and got it; rejoin
+    /// (the load balancer sends the client there).
+    HandedOver,
 }
 
 /// Everything a session receives, in order.

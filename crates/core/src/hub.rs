@@ -19,8 +19,8 @@ use quire_engine::{DocumentId, UserId};
 use quire_storage::{Role, Store};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// Handle to the collaboration core. Cheap to clone; all clones share the
 /// same documents.
@@ -53,16 +53,19 @@ impl Hub {
     /// Refuses a configuration whose bounds contradict each other.
     pub fn start(store: Arc<dyn Store>, config: CoreConfig) -> Result<Hub, ConfigError> {
         config.validate()?;
-        Ok(Hub {
-            inner: Arc::new(HubInner {
-                store,
-                config,
-                owners: Mutex::new(HashMap::new()),
-                next_generation: AtomicU64::new(1),
-                next_session: AtomicU64::new(1),
-                shutting_down: AtomicBool::new(false),
-            }),
-        })
+        let requests = config.hand_off_after.and_then(|_| store.handoff_requests());
+        let inner = Arc::new(HubInner {
+            store,
+            config,
+            owners: Mutex::new(HashMap::new()),
+            next_generation: AtomicU64::new(1),
+            next_session: AtomicU64::new(1),
+            shutting_down: AtomicBool::new(false),
+        });
+        if let Some(requests) = requests {
+            tokio::spawn(forward_handoffs(Arc::downgrade(&inner), requests));
+        }
+        Ok(Hub { inner })
     }
 
     pub fn config(&self) -> &CoreConfig {
@@ -241,6 +244,25 @@ impl HubInner {
             owners.remove(&doc);
         }
         close_mailbox();
+    }
+}
+
+/// Passes other instances' hand-over requests to the owners of documents
+/// open here (`CoreConfig::hand_off_after`); ends with the hub or the store.
+async fn forward_handoffs(hub: Weak<HubInner>, mut requests: broadcast::Receiver<DocumentId>) {
+    loop {
+        let doc = match requests.recv().await {
+            Ok(doc) => doc,
+            // Lost requests are made again at the asking side's next join.
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let Some(hub) = hub.upgrade() else { return };
+        let mailbox = hub.lock_owners().get(&doc).map(|e| e.mailbox.clone());
+        if let Some(mailbox) = mailbox {
+            // A full mailbox drops it: it is asked again.
+            let _ = mailbox.try_send(Command::HandOff);
+        }
     }
 }
 

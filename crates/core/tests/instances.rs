@@ -2,18 +2,22 @@
 //! document at once: while one has it open, the other refuses it with a
 //! retryable `OpenElsewhere` (`unavailable` on the wire); once the first
 //! closes it (its owner releases the claim before `Hub::shutdown` returns),
-//! the second serves it, continuing the first's log. PostgreSQL only (a
-//! SQLite directory serves one server).
+//! the second serves it, continuing the first's log. With hand-over enabled
+//! (`CoreConfig::hand_off_after`), the refused instance's request makes the
+//! first give the document up. PostgreSQL only (a SQLite directory serves
+//! one server).
 
 mod common;
 
-use common::{hub, insert, owned_document, small_config};
-use quire_core::CoreError;
+use common::{hub, insert, join_live, next_event, no_event_within, owned_document, small_config};
+use quire_core::{CloseReason, CoreConfig, CoreError, SessionEvent};
 use quire_engine::DocVersion;
+use quire_storage::Role;
 use quire_storage::Store;
 use quire_storage::postgres::{PostgresOptions, PostgresStore};
 use quire_storage::testing::postgres_url;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Two stores (two instances) on one fresh schema.
 async fn two_instances() -> Option<(Arc<dyn Store>, Arc<dyn Store>)> {
@@ -61,4 +65,72 @@ async fn a_document_open_on_one_instance_is_refused_on_the_other_until_it_closes
     assert_eq!(ack.version, DocVersion(2));
     let view = hub_b.read(doc).await.unwrap();
     assert_eq!(view.content, "ba");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_instance_asks_for_the_document_and_is_handed_it() {
+    let Some((a, b)) = two_instances().await else {
+        return;
+    };
+    let (doc, owner) = owned_document(&*a).await;
+    let hands_over = |after: Duration| CoreConfig {
+        hand_off_after: Some(after),
+        ..small_config()
+    };
+    let hub_a = hub(&a, hands_over(Duration::from_millis(300)));
+    let hub_b = hub(&b, hands_over(Duration::ZERO));
+
+    let (mut session, _, _) = join_live(&hub_a, doc, owner, Role::Owner).await;
+    hub_a
+        .submit_detached(doc, owner, insert(owner, "from-a", 0, 0, "a"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        next_event(&mut session.events).await,
+        SessionEvent::Committed(_)
+    ));
+    // Asked too early (open on A for less than `hand_off_after`): A keeps it.
+    assert!(matches!(
+        hub_b.read(doc).await,
+        Err(CoreError::OpenElsewhere)
+    ));
+    no_event_within(&mut session.events, 100).await;
+
+    // Asked again later: A commits what it has, closes its sessions and
+    // gives the claim up; B then serves the document and continues the log.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut served = None;
+    for _ in 0..100 {
+        match hub_b.read(doc).await {
+            Ok(view) => {
+                served = Some(view);
+                break;
+            }
+            Err(CoreError::OpenElsewhere) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    let view = served.expect("B was handed the document");
+    assert_eq!((view.content.as_str(), view.version), ("a", DocVersion(1)));
+    loop {
+        match next_event(&mut session.events).await {
+            SessionEvent::Closed(reason) => {
+                assert_eq!(reason, CloseReason::HandedOver);
+                break;
+            }
+            SessionEvent::Committed(_) | SessionEvent::Presence(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let ack = hub_b
+        .submit_detached(doc, owner, insert(owner, "from-b", 1, 1, "b"))
+        .await
+        .unwrap();
+    assert_eq!(ack.version, DocVersion(2));
+    // A was asked for nothing it has open now: it refuses, B keeps serving.
+    assert!(matches!(
+        hub_a.read(doc).await,
+        Err(CoreError::OpenElsewhere)
+    ));
+    assert_eq!(hub_b.read(doc).await.unwrap().content, "ab");
 }

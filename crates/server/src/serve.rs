@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use quire_core::{CoreConfig, Hub};
+
 use crate::auth::JwtSecret;
 use crate::config::ServerConfig;
 use crate::gateway::GatewayConfig;
@@ -30,6 +32,9 @@ pub struct ServeOptions {
     pub config: ServerConfig,
     /// Bounds and timers of the realtime gateway.
     pub gateway: GatewayConfig,
+    /// Bounds of the collaboration core, and whether it hands documents over
+    /// to other instances (`CoreConfig::hand_off_after`).
+    pub core: CoreConfig,
 }
 
 /// Serves until `shutdown` completes. `on_listening` is told the bound address
@@ -61,7 +66,10 @@ pub async fn run(
     let store = quire_storage::open_with(&target, options.sqlite)
         .await
         .context("opening storage")?;
-    let state = AppState::new(store, options.config, &secret)?.with_gateway_config(options.gateway);
+    let hub = Hub::start(store.clone(), options.core)?;
+    let state = AppState::new(store, options.config, &secret)?
+        .with_hub(hub)
+        .with_gateway_config(options.gateway);
     let hub = state.hub.clone();
     let app = crate::app::build_router(state, options.web_dir.as_deref());
 

@@ -26,6 +26,7 @@ fn options(data: &Path, database_url: Option<String>, secret: Option<JwtSecret>)
             ..ServerConfig::default()
         },
         gateway: quire_server::gateway::GatewayConfig::default(),
+        core: quire_core::CoreConfig::default(),
     }
 }
 

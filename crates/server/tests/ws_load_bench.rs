@@ -34,6 +34,7 @@ async fn serve(dir: &tempfile::TempDir) -> SocketAddr {
         web_dir: None,
         config: common::test_config(),
         gateway: quire_server::gateway::GatewayConfig::default(),
+        core: quire_core::CoreConfig::default(),
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     tokio::spawn(run(

@@ -164,6 +164,20 @@ pub trait Store: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Asks the server instance that holds `doc`'s claim to hand the document
+    /// over (it may decline). SQLite: nothing to ask, one server per data
+    /// directory. PostgreSQL: see `postgres::claims`.
+    async fn request_handoff(&self, doc: DocumentId) -> StoreResult<()> {
+        let _ = doc;
+        Ok(())
+    }
+
+    /// The hand-over requests other instances make of this one, for the hub
+    /// to act on; `None` when there can be none (SQLite).
+    fn handoff_requests(&self) -> Option<tokio::sync::broadcast::Receiver<DocumentId>> {
+        None
+    }
+
     /// Logged ops of `doc` with `seq > after`, ascending, at most `limit`
     /// (empty for an unknown document).
     async fn ops_after(

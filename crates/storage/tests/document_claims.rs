@@ -90,3 +90,26 @@ async fn a_stopped_instances_documents_are_taken_over_at_once() {
     }
     b.append_ops(&ops(doc, owner, 1, 1)).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handoff_request_reaches_the_other_instances_of_the_same_schema_only() {
+    let Some((db, _owner, doc)) = with_document("handoff").await else {
+        return;
+    };
+    let Some(elsewhere) = Db::postgres().await else {
+        return;
+    };
+    let (a, b) = (&db.store, instance(&db).await);
+    let mut a_requests = a.handoff_requests().expect("PostgreSQL delivers requests");
+    let mut other_schema = elsewhere.store.handoff_requests().unwrap();
+
+    b.request_handoff(doc).await.unwrap();
+    let asked = tokio::time::timeout(Duration::from_secs(5), a_requests.recv()).await;
+    assert_eq!(asked.expect("delivered in time").unwrap(), doc);
+    // Notifications are database-wide; a store on another schema ignores them.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), other_schema.recv())
+            .await
+            .is_err()
+    );
+}

@@ -77,6 +77,8 @@ pub(crate) enum Command {
         role: Option<Role>,
     },
     Deleted,
+    /// Another server instance asks for the document (`Store::handoff_requests`).
+    HandOff,
     Shutdown {
         done: oneshot::Sender<()>,
     },
@@ -104,6 +106,7 @@ impl std::fmt::Debug for Command {
             Command::Read { .. } => "Read",
             Command::AccessChanged { .. } => "AccessChanged",
             Command::Deleted => "Deleted",
+            Command::HandOff => "HandOff",
             Command::Shutdown { .. } => "Shutdown",
         })
     }
@@ -177,6 +180,11 @@ async fn load(
         .await
         .map_err(CoreError::from_store)?
     {
+        // The holder hands it over if it is configured to (and it has been
+        // open there long enough); this instance's clients retry meanwhile.
+        if let Err(error) = store.request_handoff(doc).await {
+            tracing::warn!(%doc, %error, "asking for a hand-over failed");
+        }
         return Err(CoreError::OpenElsewhere);
     }
     let stored = store
@@ -279,6 +287,12 @@ struct Owner {
     snapshots: SnapshotPolicy,
     snapshot_task: Option<JoinHandle<SnapshotStep>>,
     stopping: Option<oneshot::Sender<()>>,
+    /// Handing the document over to another instance: like `stopping`, takes
+    /// no new commands and stops once everything applied is durable.
+    handing_over: bool,
+    /// When the owner started serving (hand-over requests wait for
+    /// `CoreConfig::hand_off_after` from here).
+    opened_at: Instant,
     last_activity: Instant,
 }
 
@@ -316,6 +330,8 @@ impl Owner {
             snapshots: SnapshotPolicy::new(config, snapshot_seq, tail_len),
             snapshot_task: None,
             stopping: None,
+            handing_over: false,
+            opened_at: Instant::now(),
             last_activity: Instant::now(),
             state,
             hub,
@@ -376,6 +392,11 @@ impl Owner {
                 self.stop(rx, CloseReason::ShuttingDown, &shutting_down());
                 return;
             }
+            if self.handing_over && self.quiescent_ignoring_sessions() {
+                tracing::info!(doc = %self.doc, "handing the document over to another instance");
+                self.stop(rx, CloseReason::HandedOver, &CoreError::OpenElsewhere);
+                return;
+            }
         }
     }
 
@@ -407,6 +428,7 @@ impl Owner {
     /// Below `max_pending_ops` applied but not yet durable.
     fn accepting(&self) -> bool {
         self.stopping.is_none()
+            && !self.handing_over
             && self.pending.len() + self.in_flight_ops < self.hub.config.max_pending_ops
     }
 
@@ -462,6 +484,10 @@ impl Owner {
             }
             Command::Deleted => {
                 return Exit::Stop(CloseReason::DocumentDeleted, CoreError::NotFound);
+            }
+            Command::HandOff => {
+                let after = self.hub.config.hand_off_after;
+                self.handing_over |= after.is_some_and(|after| self.opened_at.elapsed() >= after);
             }
             Command::Shutdown { done } => self.stopping = Some(done),
         }

@@ -38,6 +38,10 @@ pub(crate) fn closed(reason: &CloseReason) -> ErrorFrame {
         ),
         CloseReason::DocumentDeleted => (ErrorCode::NotFound, "the document was deleted"),
         CloseReason::ShuttingDown => (ErrorCode::Unavailable, "the server is shutting down"),
+        CloseReason::HandedOver => (
+            ErrorCode::Unavailable,
+            "the document moved to another server instance; join again",
+        ),
         CloseReason::Unavailable => (
             ErrorCode::Unavailable,
             "storage is unavailable; join again later",

@@ -26,6 +26,13 @@
 //!   transaction ([`LIVE_OTHER_HOLDER`]). An owner whose document was taken
 //!   over (its instance lost its lock connection, say) therefore cannot
 //!   write; it stops and its clients reconnect.
+//! - **Hand-over on request.** An instance refused a claim asks the holder
+//!   to give the document up ([`request_handoff`]: a `NOTIFY` on
+//!   [`HANDOFF_CHANNEL`], naming the schema and the document). Every
+//!   instance `LISTEN`s on its liveness connection and passes the requests
+//!   for its schema on to its hub, which decides whether to honour them
+//!   (`CoreConfig::hand_off_after`): with a load balancer routing by
+//!   document, the instance a document's clients are sent to gets it.
 
 use super::sql::{execute, query_opt};
 use crate::StoreResult;
@@ -33,8 +40,49 @@ use deadpool_postgres::GenericClient;
 use quire_engine::DocumentId;
 use std::sync::LazyLock;
 use std::time::Duration;
+use tokio::sync::broadcast;
 use tokio::task::{AbortHandle, JoinHandle};
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
+
+/// The `NOTIFY` channel of hand-over requests; the payload is
+/// `<schema>:<document id>` (channels are database-wide, schemas are not).
+pub(crate) const HANDOFF_CHANNEL: &str = "quire_handoff";
+
+/// Hand-over requests waiting for a slow hub; beyond it the oldest are lost
+/// (the requesting instance asks again at its clients' next join).
+pub(crate) const HANDOFF_QUEUE: usize = 1024;
+
+/// Where the liveness connection delivers the hand-over requests of one
+/// schema.
+#[derive(Clone)]
+pub(crate) struct HandoffInbox {
+    pub schema: String,
+    pub requests: broadcast::Sender<DocumentId>,
+}
+
+impl HandoffInbox {
+    fn deliver(&self, payload: &str) {
+        let doc = payload
+            .split_once(':')
+            .filter(|(schema, _)| *schema == self.schema)
+            .and_then(|(_, doc)| doc.parse::<DocumentId>().ok());
+        if let Some(doc) = doc {
+            // No hub listening (yet) is not an error.
+            let _ = self.requests.send(doc);
+        }
+    }
+}
+
+/// Asks whichever instance holds `doc`'s claim to hand it over.
+pub(crate) async fn request_handoff<C: GenericClient>(
+    c: &C,
+    schema: &str,
+    doc: DocumentId,
+) -> StoreResult<()> {
+    let payload = format!("{schema}:{doc}");
+    execute(c, "SELECT pg_notify($1, $2)", &[&HANDOFF_CHANNEL, &payload]).await?;
+    Ok(())
+}
 
 /// SQL condition, on a `document_claims` row `c` and this instance's key
 /// `$2`: another instance holds the claim and is alive, i.e. some session of
@@ -53,10 +101,15 @@ pub(crate) fn new_instance_key() -> i64 {
 }
 
 /// Takes `key`'s advisory lock on a new connection and keeps it until the
-/// returned handle is aborted (when the store is dropped). If that
+/// returned handle is aborted (when the store is dropped); the connection
+/// also listens for hand-over requests and delivers them to `inbox`. If that
 /// connection fails, the lock is taken again on a new one, once a second.
-pub(crate) async fn hold_liveness(config: Config, key: i64) -> StoreResult<AbortHandle> {
-    let mut held = lock(&config, key).await?;
+pub(crate) async fn hold_liveness(
+    config: Config,
+    key: i64,
+    inbox: HandoffInbox,
+) -> StoreResult<AbortHandle> {
+    let mut held = lock(&config, key, &inbox).await?;
     Ok(tokio::spawn(async move {
         loop {
             let (client, connection) = held;
@@ -68,7 +121,7 @@ pub(crate) async fn hold_liveness(config: Config, key: i64) -> StoreResult<Abort
             );
             held = loop {
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                match lock(&config, key).await {
+                match lock(&config, key, &inbox).await {
                     Ok(again) => break again,
                     Err(error) => tracing::warn!(%error, "cannot take the liveness lock yet"),
                 }
@@ -80,11 +133,24 @@ pub(crate) async fn hold_liveness(config: Config, key: i64) -> StoreResult<Abort
 
 type Held = (Client, JoinHandle<Result<(), tokio_postgres::Error>>);
 
-async fn lock(config: &Config, key: i64) -> StoreResult<Held> {
-    let (client, connection) = config.connect(NoTls).await?;
-    let connection = tokio::spawn(connection);
+async fn lock(config: &Config, key: i64, inbox: &HandoffInbox) -> StoreResult<Held> {
+    let (client, mut connection) = config.connect(NoTls).await?;
+    let inbox = inbox.clone();
+    let connection = tokio::spawn(async move {
+        loop {
+            match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                Some(Ok(AsyncMessage::Notification(note))) => inbox.deliver(note.payload()),
+                Some(Ok(_)) => {}
+                Some(Err(error)) => return Err(error),
+                None => return Ok(()),
+            }
+        }
+    });
     client
         .execute("SELECT pg_advisory_lock($1)", &[&key])
+        .await?;
+    client
+        .batch_execute(&format!("LISTEN {HANDOFF_CHANNEL}"))
         .await?;
     Ok((client, connection))
 }

@@ -109,6 +109,11 @@ fn validate_schema(name: &str) -> StoreResult<()> {
     }
 }
 
+/// The schema's name in hand-over requests.
+fn schema_name(schema: Option<&str>) -> &str {
+    schema.unwrap_or("public")
+}
+
 /// [`Store`] on PostgreSQL.
 pub struct PostgresStore {
     pool: Pool,
@@ -118,6 +123,8 @@ pub struct PostgresStore {
     instance: i64,
     /// Holds the instance's liveness lock.
     liveness: tokio::task::AbortHandle,
+    /// Hand-over requests of other instances (see [`claims`]).
+    handoffs: tokio::sync::broadcast::Sender<DocumentId>,
 }
 
 impl Drop for PostgresStore {
@@ -143,7 +150,12 @@ impl PostgresStore {
             config.options(format!("-c search_path={s}"));
         }
         let instance = claims::new_instance_key();
-        let liveness = claims::hold_liveness(config.clone(), instance).await?;
+        let (handoffs, _) = tokio::sync::broadcast::channel(claims::HANDOFF_QUEUE);
+        let inbox = claims::HandoffInbox {
+            schema: schema_name(schema.as_deref()).to_owned(),
+            requests: handoffs.clone(),
+        };
+        let liveness = claims::hold_liveness(config.clone(), instance, inbox).await?;
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -171,6 +183,7 @@ impl PostgresStore {
             schema,
             instance,
             liveness,
+            handoffs,
         })
     }
 
@@ -286,6 +299,15 @@ impl Store for PostgresStore {
 
     async fn release_document(&self, doc: DocumentId, token: u64) -> StoreResult<()> {
         claims::release(&self.pool.get().await?, doc, self.instance, token).await
+    }
+
+    async fn request_handoff(&self, doc: DocumentId) -> StoreResult<()> {
+        let schema = schema_name(self.schema.as_deref());
+        claims::request_handoff(&self.pool.get().await?, schema, doc).await
+    }
+
+    fn handoff_requests(&self) -> Option<tokio::sync::broadcast::Receiver<DocumentId>> {
+        Some(self.handoffs.subscribe())
     }
 
     async fn append_ops(&self, ops: &[LoggedOp]) -> StoreResult<()> {
