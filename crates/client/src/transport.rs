@@ -63,10 +63,19 @@ impl WsConnector {
     }
 }
 
+impl WsConnector {
+    /// The gateway URL naming `document` (a URL with a query of its own
+    /// keeps it).
+    fn routed_url(&self, document: DocumentId) -> String {
+        let separator = if self.url.contains('?') { '&' } else { '?' };
+        format!("{}{separator}document={document}", self.url)
+    }
+}
+
 #[async_trait]
 impl Connector for WsConnector {
     async fn connect(&self, document: DocumentId) -> Result<Connection, TransportError> {
-        let url = format!("{}?document={document}", self.url);
+        let url = self.routed_url(document);
         let config = WebSocketConfig::default()
             .read_buffer_size(SOCKET_READ_BUFFER_BYTES)
             .max_message_size(Some(self.max_frame_bytes))
@@ -105,5 +114,25 @@ impl Connector for WsConnector {
             outgoing: out_tx,
             incoming: in_rx,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_names_the_document() {
+        let doc: DocumentId = "0b7e1d2c-4f5a-4c3b-9d8e-1a2b3c4d5e6f".parse().unwrap();
+        let plain = WsConnector::new("ws://h:1/api/ws", 1024);
+        assert_eq!(
+            plain.routed_url(doc),
+            format!("ws://h:1/api/ws?document={doc}")
+        );
+        let with_query = WsConnector::new("ws://h:1/api/ws?region=eu", 1024);
+        assert_eq!(
+            with_query.routed_url(doc),
+            format!("ws://h:1/api/ws?region=eu&document={doc}")
+        );
     }
 }
