@@ -78,7 +78,9 @@ async fn a_refused_instance_asks_for_the_document_and_is_handed_it() {
         ..small_config()
     };
     let hub_a = hub(&a, hands_over(Duration::from_millis(300)));
-    let hub_b = hub(&b, hands_over(Duration::ZERO));
+    // B asks whenever it is refused; it gives a document up only after an
+    // hour, so A's request at the end is refused.
+    let hub_b = hub(&b, hands_over(Duration::from_secs(3600)));
 
     let (mut session, _, _) = join_live(&hub_a, doc, owner, Role::Owner).await;
     hub_a
@@ -127,7 +129,7 @@ async fn a_refused_instance_asks_for_the_document_and_is_handed_it() {
         .await
         .unwrap();
     assert_eq!(ack.version, DocVersion(2));
-    // A was asked for nothing it has open now: it refuses, B keeps serving.
+    // A no longer has it: A refuses, and its request does not move it back.
     assert!(matches!(
         hub_a.read(doc).await,
         Err(CoreError::OpenElsewhere)

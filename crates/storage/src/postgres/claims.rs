@@ -28,9 +28,11 @@
 //!   write; it stops and its clients reconnect.
 //! - **Hand-over on request.** An instance refused a claim asks the holder
 //!   to give the document up ([`request_handoff`]: a `NOTIFY` on
-//!   [`HANDOFF_CHANNEL`], naming the schema and the document). Every
-//!   instance `LISTEN`s on its liveness connection and passes the requests
-//!   for its schema on to its hub, which decides whether to honour them
+//!   [`HANDOFF_CHANNEL`], naming the schema, the document and the asking
+//!   instance). Every instance `LISTEN`s on its liveness connection and
+//!   passes the other instances' requests for its schema on to its hub (its
+//!   own would reach it too, late, possibly after it got the document: it
+//!   must not give that up again), which decides whether to honour them
 //!   (`CoreConfig::hand_off_after`): with a load balancer routing by
 //!   document, the instance a document's clients are sent to gets it.
 
@@ -45,7 +47,8 @@ use tokio::task::{AbortHandle, JoinHandle};
 use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
 
 /// The `NOTIFY` channel of hand-over requests; the payload is
-/// `<schema>:<document id>` (channels are database-wide, schemas are not).
+/// `<schema>:<document id>:<asking instance>` (channels are database-wide,
+/// schemas are not).
 pub(crate) const HANDOFF_CHANNEL: &str = "quire_handoff";
 
 /// Hand-over requests waiting for a slow hub; beyond it the oldest are lost
@@ -53,33 +56,41 @@ pub(crate) const HANDOFF_CHANNEL: &str = "quire_handoff";
 pub(crate) const HANDOFF_QUEUE: usize = 1024;
 
 /// Where the liveness connection delivers the hand-over requests of one
-/// schema.
+/// schema, made by instances other than `instance`.
 #[derive(Clone)]
 pub(crate) struct HandoffInbox {
     pub schema: String,
+    pub instance: i64,
     pub requests: broadcast::Sender<DocumentId>,
 }
 
 impl HandoffInbox {
     fn deliver(&self, payload: &str) {
-        let doc = payload
-            .split_once(':')
-            .filter(|(schema, _)| *schema == self.schema)
-            .and_then(|(_, doc)| doc.parse::<DocumentId>().ok());
-        if let Some(doc) = doc {
+        let mut fields = payload.split(':');
+        let (Some(schema), Some(doc), Some(asker), None) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            return;
+        };
+        if schema != self.schema || asker.parse::<i64>().ok() == Some(self.instance) {
+            return;
+        }
+        if let Ok(doc) = doc.parse::<DocumentId>() {
             // No hub listening (yet) is not an error.
             let _ = self.requests.send(doc);
         }
     }
 }
 
-/// Asks whichever instance holds `doc`'s claim to hand it over.
+/// Asks whichever instance holds `doc`'s claim to hand it over to
+/// `instance`.
 pub(crate) async fn request_handoff<C: GenericClient>(
     c: &C,
     schema: &str,
     doc: DocumentId,
+    instance: i64,
 ) -> StoreResult<()> {
-    let payload = format!("{schema}:{doc}");
+    let payload = format!("{schema}:{doc}:{instance}");
     execute(c, "SELECT pg_notify($1, $2)", &[&HANDOFF_CHANNEL, &payload]).await?;
     Ok(())
 }

@@ -153,6 +153,7 @@ impl PostgresStore {
         let (handoffs, _) = tokio::sync::broadcast::channel(claims::HANDOFF_QUEUE);
         let inbox = claims::HandoffInbox {
             schema: schema_name(schema.as_deref()).to_owned(),
+            instance,
             requests: handoffs.clone(),
         };
         let liveness = claims::hold_liveness(config.clone(), instance, inbox).await?;
@@ -303,7 +304,7 @@ impl Store for PostgresStore {
 
     async fn request_handoff(&self, doc: DocumentId) -> StoreResult<()> {
         let schema = schema_name(self.schema.as_deref());
-        claims::request_handoff(&self.pool.get().await?, schema, doc).await
+        claims::request_handoff(&self.pool.get().await?, schema, doc, self.instance).await
     }
 
     fn handoff_requests(&self) -> Option<tokio::sync::broadcast::Receiver<DocumentId>> {
