@@ -226,7 +226,7 @@ impl HubInner {
     }
 
     /// Removes the document's entry if it still belongs to owner `generation`.
-    fn forget_owner(&self, doc: DocumentId, generation: u64) {
+    pub(crate) fn forget_owner(&self, doc: DocumentId, generation: u64) {
         self.retire_owner(doc, generation, || ());
     }
 

@@ -4,11 +4,13 @@
 //! closes it (its owner releases the claim before `Hub::shutdown` returns),
 //! the second serves it, continuing the first's log. With hand-over enabled
 //! (`CoreConfig::hand_off_after`), the refused instance's request makes the
-//! first give the document up. PostgreSQL only (a SQLite directory serves
+//! first give the document up. An owner that panics gives its claim up
+//! too. PostgreSQL only (a SQLite directory serves
 //! one server).
 
 mod common;
 
+use common::gated_store::GatedStore;
 use common::{hub, insert, join_live, next_event, no_event_within, owned_document, small_config};
 use quire_core::{CloseReason, CoreConfig, CoreError, SessionEvent};
 use quire_engine::DocVersion;
@@ -135,4 +137,34 @@ async fn a_refused_instance_asks_for_the_document_and_is_handed_it() {
         Err(CoreError::OpenElsewhere)
     ));
     assert_eq!(hub_b.read(doc).await.unwrap().content, "ab");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_that_panics_gives_its_claim_up() {
+    let Some((a, b)) = two_instances().await else {
+        return;
+    };
+    let (doc, owner) = owned_document(&*a).await;
+    let gated = GatedStore::new(Arc::clone(&a));
+    let hub_a = hub(&(Arc::clone(&gated) as Arc<dyn Store>), small_config());
+    let hub_b = hub(&b, small_config());
+
+    // A's owner claims the document, then panics while loading it.
+    gated
+        .panic_next_load
+        .store(1, std::sync::atomic::Ordering::SeqCst);
+    assert!(matches!(
+        hub_a.read(doc).await,
+        Err(CoreError::Unavailable(_))
+    ));
+    // A is alive, yet B gets the document at once, and serves it.
+    let ack = hub_b
+        .submit_detached(doc, owner, insert(owner, "from-b", 0, 0, "b"))
+        .await
+        .unwrap();
+    assert_eq!(ack.version, DocVersion(1));
+    assert!(matches!(
+        hub_a.read(doc).await,
+        Err(CoreError::OpenElsewhere)
+    ));
 }

@@ -29,6 +29,7 @@ use crate::hub::HubInner;
 use crate::session::{JoinRequest, Session, SessionHandle};
 use acl::Acl;
 use committer::{CommitResult, Committer};
+use futures_util::FutureExt;
 use pipeline::{Outcome, Pipeline};
 use quire_engine::client_op::ClientOp;
 use quire_engine::{DocVersion, DocumentId, SeqId, UserId};
@@ -37,6 +38,7 @@ use sessions::{Greeting, Pacing, Sessions};
 use snapshots::SnapshotPolicy;
 use state::{DocState, committed_from_log, seq_at};
 use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
@@ -115,8 +117,30 @@ impl std::fmt::Debug for Command {
 /// Spawns the owner of `doc`; it loads the document before reading its mailbox.
 pub(crate) fn spawn(hub: Arc<HubInner>, doc: DocumentId, generation: u64) -> mpsc::Sender<Command> {
     let (mailbox, rx) = mpsc::channel(hub.config.mailbox_capacity.max(1));
-    tokio::spawn(run(hub, doc, generation, mailbox.clone(), rx));
+    tokio::spawn(supervise(hub, doc, generation, mailbox.clone(), rx));
     mailbox
+}
+
+/// Runs the owner; if it panics (a bug), gives its claim up, so that the
+/// document does not stay held by this instance, unreachable from the
+/// others, until the process ends. Its mailbox and its sessions' event
+/// channels close with it: requests in flight get `Unavailable`, the
+/// sessions end and their clients rejoin, and the next request here starts
+/// a new owner, which loads the document from the store. Nothing durable is
+/// lost: acks only ever follow commits.
+async fn supervise(
+    hub: Arc<HubInner>,
+    doc: DocumentId,
+    generation: u64,
+    mailbox: mpsc::Sender<Command>,
+    rx: mpsc::Receiver<Command>,
+) {
+    let owner = AssertUnwindSafe(run(Arc::clone(&hub), doc, generation, mailbox, rx));
+    if owner.catch_unwind().await.is_err() {
+        tracing::error!(%doc, "the document's owner panicked; releasing its claim");
+        hub.forget_owner(doc, generation);
+        release(&hub, doc, generation).await;
+    }
 }
 
 async fn run(

@@ -1,5 +1,6 @@
 //! A `Store` wrapper that can hold commits (`append_ops`) at a gate, fail
-//! them, or commit and then report a failure, to test durability-before-ack.
+//! them, or commit and then report a failure, to test durability-before-ack;
+//! and panic in a document's load, to test an owner that panics.
 
 use async_trait::async_trait;
 use quire_engine::{DocumentId, OperationId, SeqId, UserId};
@@ -16,6 +17,9 @@ pub struct GatedStore {
     pub fail_next: AtomicUsize,
     /// Commits that are written but reported as failed (an ambiguous failure).
     pub commit_then_fail_next: AtomicUsize,
+    /// Document loads (`load_document_state`) that panic, as a bug in the
+    /// owner would: they run in the owner's task, after its claim.
+    pub panic_next_load: AtomicUsize,
     /// Commits that reached the store (held or not).
     pub appends_started: AtomicUsize,
     /// Ops in those commits.
@@ -30,6 +34,7 @@ impl GatedStore {
             gate: Semaphore::new(0),
             fail_next: AtomicUsize::new(0),
             commit_then_fail_next: AtomicUsize::new(0),
+            panic_next_load: AtomicUsize::new(0),
             appends_started: AtomicUsize::new(0),
             ops_started: AtomicUsize::new(0),
         })
@@ -129,7 +134,16 @@ impl Store for GatedStore {
     async fn collaborators(&self, doc: DocumentId) -> StoreResult<Vec<(UserRecord, Role)>> {
         self.inner.collaborators(doc).await
     }
+    async fn claim_document(&self, doc: DocumentId, token: u64) -> StoreResult<bool> {
+        self.inner.claim_document(doc, token).await
+    }
+    async fn release_document(&self, doc: DocumentId, token: u64) -> StoreResult<()> {
+        self.inner.release_document(doc, token).await
+    }
     async fn load_document_state(&self, doc: DocumentId) -> StoreResult<DocumentState> {
+        if Self::take(&self.panic_next_load) {
+            panic!("injected panic in the load of {doc}");
+        }
         self.inner.load_document_state(doc).await
     }
     async fn ops_after(
