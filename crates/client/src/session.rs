@@ -156,9 +156,26 @@ impl<'a> ConnectionRun<'a> {
                 _ = stop.changed() => Err(Outcome::Stopped),
             };
             if let Err(outcome) = step {
-                return outcome;
+                return self.last_words(outcome).await;
             }
         }
+    }
+
+    /// A connection found closed while sending may still hold the frames
+    /// the server sent before closing it (typically the error saying why):
+    /// the transport queues every frame it read before it stops, so they
+    /// are all there. Handled, they surface the server's reason (a fatal
+    /// one stops the client) instead of a bare reconnect.
+    async fn last_words(&mut self, outcome: Outcome) -> Outcome {
+        if !matches!(outcome, Outcome::Lost { .. }) {
+            return outcome;
+        }
+        while let Ok(text) = self.incoming.try_recv() {
+            if let Err(last) = self.handle(&text).await {
+                return last;
+            }
+        }
+        outcome
     }
 
     fn lost(&self) -> Outcome {

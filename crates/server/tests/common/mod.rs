@@ -107,6 +107,18 @@ impl TestServer {
         adjust: impl FnOnce(AppState) -> AppState,
     ) -> Self {
         let (store, dir) = fresh_store(backend).await;
+        Self::start_on(store, dir, config, web_dir, adjust).await
+    }
+
+    /// A server on `store` (which may be shared with other servers: several
+    /// instances on one PostgreSQL database); `dir` is kept until it stops.
+    pub async fn start_on(
+        store: Arc<dyn Store>,
+        dir: Option<tempfile::TempDir>,
+        config: ServerConfig,
+        web_dir: Option<&Path>,
+        adjust: impl FnOnce(AppState) -> AppState,
+    ) -> Self {
         let clock = Arc::new(ManualClock::new(START_MS));
         let secret = JwtSecret::from_bytes(TEST_SECRET.to_vec()).unwrap();
         let state = adjust(AppState::with_clock(store, config, &secret, clock.clone()).unwrap());
