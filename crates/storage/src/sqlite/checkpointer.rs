@@ -10,8 +10,13 @@
 //! nothing appended meanwhile, which only the writer can run (see `writer`).
 //! To keep that pause short, the writer first kicks this thread and waits
 //! until a run that started after the kick has finished: the bulk is then
-//! copied and synced here, and the writer's own checkpoint only copies what
-//! was appended during that run.
+//! copied here, and the writer's own checkpoint only copies what was
+//! appended during that run. It still syncs the database file, which writes
+//! every page the background runs copied since the last such sync: SQLite
+//! syncs the database only after a checkpoint that copied the whole WAL,
+//! which under load only the writer's achieves. That pause therefore grows
+//! with the database (BENCHMARKS.md, seventh session; syncing here instead
+//! was measured and made commits slower).
 
 use crate::{StoreError, StoreResult};
 use rusqlite::Connection;
