@@ -165,14 +165,17 @@ impl<'a> ConnectionRun<'a> {
     /// the server sent before closing it (typically the error saying why):
     /// the transport queues every frame it read before it stops, so they
     /// are all there. Handled, they surface the server's reason (a fatal
-    /// one stops the client) instead of a bare reconnect.
+    /// one stops the client) instead of a bare reconnect. Handling a frame
+    /// may try to send (the next op) and find the connection lost again;
+    /// the frames after it still count.
     async fn last_words(&mut self, outcome: Outcome) -> Outcome {
         if !matches!(outcome, Outcome::Lost { .. }) {
             return outcome;
         }
         while let Ok(text) = self.incoming.try_recv() {
-            if let Err(last) = self.handle(&text).await {
-                return last;
+            match self.handle(&text).await {
+                Ok(()) | Err(Outcome::Lost { .. }) => {}
+                Err(last) => return last,
             }
         }
         outcome
