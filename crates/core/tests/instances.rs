@@ -12,14 +12,27 @@ mod common;
 
 use common::gated_store::GatedStore;
 use common::{hub, insert, join_live, next_event, no_event_within, owned_document, small_config};
-use quire_core::{CloseReason, CoreConfig, CoreError, SessionEvent};
-use quire_engine::DocVersion;
+use quire_core::{CloseReason, CoreConfig, CoreError, DocumentView, Hub, SessionEvent};
+use quire_engine::{DocVersion, DocumentId};
 use quire_storage::Role;
 use quire_storage::Store;
 use quire_storage::postgres::{PostgresOptions, PostgresStore};
 use quire_storage::testing::postgres_url;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Reads `doc` through `hub`, retrying (for at most 5 s) while another
+/// instance still holds it, as a client retries `unavailable`.
+async fn read_once_served(hub: &Hub, doc: DocumentId) -> DocumentView {
+    for _ in 0..100 {
+        match hub.read(doc).await {
+            Ok(view) => return view,
+            Err(CoreError::OpenElsewhere) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    panic!("the document was never handed over");
+}
 
 /// Two stores (two instances) on one fresh schema.
 async fn two_instances() -> Option<(Arc<dyn Store>, Arc<dyn Store>)> {
@@ -103,18 +116,7 @@ async fn a_refused_instance_asks_for_the_document_and_is_handed_it() {
     // Asked again later: A commits what it has, closes its sessions and
     // gives the claim up; B then serves the document and continues the log.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let mut served = None;
-    for _ in 0..100 {
-        match hub_b.read(doc).await {
-            Ok(view) => {
-                served = Some(view);
-                break;
-            }
-            Err(CoreError::OpenElsewhere) => tokio::time::sleep(Duration::from_millis(50)).await,
-            Err(other) => panic!("{other:?}"),
-        }
-    }
-    let view = served.expect("B was handed the document");
+    let view = read_once_served(&hub_b, doc).await;
     assert_eq!((view.content.as_str(), view.version), ("a", DocVersion(1)));
     loop {
         match next_event(&mut session.events).await {
@@ -157,7 +159,11 @@ async fn an_owner_that_panics_gives_its_claim_up() {
         hub_a.read(doc).await,
         Err(CoreError::Unavailable(_))
     ));
-    // A is alive, yet B gets the document at once, and serves it.
+    // A is alive, yet B gets the document as soon as A's supervisor has
+    // released the claim (it runs after the panic is caught, so B may be
+    // refused for a moment), and serves it.
+    let view = read_once_served(&hub_b, doc).await;
+    assert_eq!((view.content.as_str(), view.version), ("", DocVersion(0)));
     let ack = hub_b
         .submit_detached(doc, owner, insert(owner, "from-b", 0, 0, "b"))
         .await
