@@ -4,7 +4,7 @@ const [title, a, b] = process.argv.slice(2);
 const parse = (s) => { try { return JSON.parse(s); } catch { return {}; } };
 const [sharedb, quire] = [parse(a), parse(b)];
 const figures = ['ops', 'ops_per_s', 'ack_p50_ms', 'ack_p99_ms', 'ack_max_ms', 'broadcast_p50_ms',
-  'broadcast_p99_ms', 'broadcast_max_ms', 'join_p50_ms', 'errors', 'converged'];
+  'broadcast_p99_ms', 'broadcast_max_ms', 'join_p50_ms', 'client_cpu_s', 'errors', 'converged'];
 const show = (v) => (v === undefined || v === null ? '-' : String(v));
 const ratio = (x, y) => (typeof x === 'number' && typeof y === 'number' && x > 0 ? (y / x).toFixed(2) + '×' : '-');
 console.log(`\n== ${title}`);

@@ -15,6 +15,7 @@
 mod client;
 mod clock;
 mod config;
+mod cpu;
 pub mod insert_op;
 mod replica;
 mod shared_frames;
@@ -122,6 +123,7 @@ pub async fn run<T: Target>(target: Arc<T>, config: &LoadConfig) -> Result<LoadR
 
     // Run, then drain.
     let start = Instant::now();
+    let cpu_at_start = cpu::process_cpu();
     let _ = phase_tx.send(Phase::Run { start });
     tokio::time::sleep(config.duration).await;
     let _ = phase_tx.send(Phase::Stop);
@@ -134,6 +136,9 @@ pub async fn run<T: Target>(target: Arc<T>, config: &LoadConfig) -> Result<LoadR
     })
     .await;
     let elapsed = start.elapsed();
+    let client_cpu = cpu::process_cpu()
+        .zip(cpu_at_start)
+        .map(|(end, start)| round_ms(end.saturating_sub(start)));
     if drained.is_err() {
         stats.error(&LoadError::Timeout("waiting for the last acks"));
     }
@@ -180,6 +185,7 @@ pub async fn run<T: Target>(target: Arc<T>, config: &LoadConfig) -> Result<LoadR
         broadcasts: figures.broadcasts,
         join_p50_ms: figures.join[0],
         join_max_ms: figures.join[1],
+        client_cpu_s: client_cpu,
         errors: figures.errors,
         first_error: figures.first_error,
         converged: converged == connections && figures.errors == 0,

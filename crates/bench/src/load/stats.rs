@@ -166,6 +166,9 @@ pub struct LoadReport {
     /// Time from opening a connection to holding the document's state.
     pub join_p50_ms: Option<f64>,
     pub join_max_ms: Option<f64>,
+    /// CPU time (user + system, every thread) the generator spent from the
+    /// first submit until the last ack: what the client side cost.
+    pub client_cpu_s: Option<f64>,
     /// Rejected ops, protocol surprises and lost connections.
     pub errors: u64,
     /// The first of them, if any.
