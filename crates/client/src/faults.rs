@@ -59,7 +59,9 @@ impl<C: Connector> Connector for FaultyConnector<C> {
             .fork_rng()
             .random_bool(self.plan.refuse.clamp(0.0, 1.0))
         {
-            return Err(TransportError("refused by fault injection".into()));
+            return Err(TransportError::Unreachable(
+                "refused by fault injection".into(),
+            ));
         }
         let real = self.inner.connect(document).await?;
         let (out_tx, out_rx) = mpsc::channel(CONNECTION_QUEUE_FRAMES);

@@ -19,7 +19,7 @@ use tokio::time::{Instant, sleep, sleep_until};
 use crate::backoff::Backoff;
 use crate::client::{ClientConfig, ClientEvent, Shared, Status};
 use crate::doc_state::{Change, Desync, Rejection, SnapshotOutcome};
-use crate::transport::{Connection, Connector};
+use crate::transport::{Connection, Connector, TransportError};
 
 /// How one connection ended.
 enum Outcome {
@@ -52,7 +52,11 @@ pub(crate) async fn run(shared: Arc<Shared>, config: ClientConfig, connector: Ar
                 let mut run = ConnectionRun::new(&shared, &config, connection);
                 run.run(std::mem::take(&mut fresh_snapshot)).await
             }
-            Err(error) => {
+            Err(error @ TransportError::Refused(_)) => {
+                tracing::warn!(%error, "the server refused the connection; giving up");
+                Outcome::Fatal(ErrorFrame::new(ErrorCode::Malformed, error.to_string()).fatal())
+            }
+            Err(error @ TransportError::Unreachable(_)) => {
                 tracing::debug!(%error, "connect failed");
                 Outcome::Lost { was_live: false }
             }

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use futures_util::{SinkExt, StreamExt};
 use quire_engine::DocumentId;
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 /// Frames buffered in each direction of one connection.
 pub const CONNECTION_QUEUE_FRAMES: usize = 1024;
@@ -23,9 +23,16 @@ pub const CONNECTION_QUEUE_FRAMES: usize = 1024;
 pub const SOCKET_READ_BUFFER_BYTES: usize = 8 * 1024;
 
 /// Why a connection could not be opened.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("cannot connect: {0}")]
-pub struct TransportError(pub String);
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// The server (or a proxy in front of it) answered the upgrade with a
+    /// 4xx status: the same URL will be refused again, so the client stops.
+    #[error("the server refused the connection: {0}")]
+    Refused(String),
+    /// Unreachable, reset, a 5xx answer...: worth trying again later.
+    #[error("cannot connect: {0}")]
+    Unreachable(String),
+}
 
 /// One open connection. Dropping it (or `outgoing`'s receiver ending) closes
 /// it; `incoming` yields `None` once the server side closed.
@@ -64,25 +71,43 @@ impl WsConnector {
 }
 
 impl WsConnector {
-    /// The gateway URL naming `document` (a URL with a query of its own
-    /// keeps it).
-    fn routed_url(&self, document: DocumentId) -> String {
-        let separator = if self.url.contains('?') { '&' } else { '?' };
-        format!("{}{separator}document={document}", self.url)
+    /// The gateway URL naming `document` in its `document` parameter (docs/
+    /// protocol.md §2); any other parameter and a fragment are kept, a
+    /// `document` already there is replaced. `None` for a URL that does
+    /// not parse.
+    fn routed_url(&self, document: DocumentId) -> Option<String> {
+        let mut url = url::Url::parse(&self.url).ok()?;
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(name, _)| name != "document")
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect();
+        url.query_pairs_mut()
+            .clear()
+            .extend_pairs(kept)
+            .append_pair("document", &document.to_string());
+        Some(url.into())
     }
 }
 
 #[async_trait]
 impl Connector for WsConnector {
     async fn connect(&self, document: DocumentId) -> Result<Connection, TransportError> {
-        let url = self.routed_url(document);
+        let url = self
+            .routed_url(document)
+            .ok_or_else(|| TransportError::Refused(format!("not a URL: {}", self.url)))?;
         let config = WebSocketConfig::default()
             .read_buffer_size(SOCKET_READ_BUFFER_BYTES)
             .max_message_size(Some(self.max_frame_bytes))
             .max_frame_size(Some(self.max_frame_bytes));
         let (ws, _) = tokio_tungstenite::connect_async_with_config(&url, Some(config), true)
             .await
-            .map_err(|e| TransportError(e.to_string()))?;
+            .map_err(|e| match &e {
+                WsError::Http(response) if response.status().is_client_error() => {
+                    TransportError::Refused(format!("{e}"))
+                }
+                _ => TransportError::Unreachable(e.to_string()),
+            })?;
         let (out_tx, mut out_rx) = mpsc::channel::<String>(CONNECTION_QUEUE_FRAMES);
         let (in_tx, in_rx) = mpsc::channel::<String>(CONNECTION_QUEUE_FRAMES);
         tokio::spawn(async move {
@@ -124,15 +149,17 @@ mod tests {
     #[test]
     fn the_url_names_the_document() {
         let doc: DocumentId = "0b7e1d2c-4f5a-4c3b-9d8e-1a2b3c4d5e6f".parse().unwrap();
-        let plain = WsConnector::new("ws://h:1/api/ws", 1024);
+        let routed = |url: &str| WsConnector::new(url, 1024).routed_url(doc);
         assert_eq!(
-            plain.routed_url(doc),
-            format!("ws://h:1/api/ws?document={doc}")
+            routed("ws://h:1/api/ws").as_deref(),
+            Some(format!("ws://h:1/api/ws?document={doc}").as_str())
         );
-        let with_query = WsConnector::new("ws://h:1/api/ws?region=eu", 1024);
+        // A query of its own is kept, an old `document` replaced, a fragment
+        // stays last.
         assert_eq!(
-            with_query.routed_url(doc),
-            format!("ws://h:1/api/ws?region=eu&document={doc}")
+            routed("ws://h:1/api/ws?region=eu&document=old#x").as_deref(),
+            Some(format!("ws://h:1/api/ws?region=eu&document={doc}#x").as_str())
         );
+        assert_eq!(routed("not a url"), None);
     }
 }

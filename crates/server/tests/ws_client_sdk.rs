@@ -1,14 +1,16 @@
 //! The Rust SDK against the real server in the cases the chaos test does not
-//! reach: a reader's refused edit is undone locally, and a revoked client
-//! stops with the server's reason instead of reconnecting forever.
+//! reach: a reader's refused edit is undone locally, and a revoked client,
+//! or one whose URL the server refuses, stops with the reason instead of
+//! reconnecting forever.
 
 mod common;
 mod gateway_support;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use gateway_support::*;
-use quire_client::{ClientError, ClientEvent, Status};
+use quire_client::{ClientError, ClientEvent, Status, WsConnector};
 use quire_protocol::ErrorCode;
 
 #[tokio::test]
@@ -86,4 +88,33 @@ async fn a_revoked_client_stops_with_the_reason() {
         connections,
         "no reconnect attempts"
     );
+}
+
+#[tokio::test]
+async fn a_client_whose_url_is_refused_stops_with_the_reason() {
+    let server = start().await;
+    let owner = server.signup("owner").await;
+    let doc = server.create_doc(&owner, "d").await;
+    // The gateway refuses a query it does not know (400 before the upgrade).
+    let url = format!("{}?unknown=1", ws_url(&server));
+    let c = client_via(
+        &server,
+        &owner,
+        &doc,
+        Arc::new(WsConnector::new(url, 1 << 20)),
+    );
+    let mut progress = c.progress();
+    let closed = tokio::time::timeout(
+        Duration::from_secs(5),
+        progress.wait_for(|p| matches!(p.status, Status::Closed(_))),
+    )
+    .await
+    .expect("the client stops")
+    .unwrap()
+    .clone();
+    let Status::Closed(Some(reason)) = closed.status else {
+        panic!("closed without a reason: {closed:?}")
+    };
+    assert!(reason.fatal && reason.message.contains("400"), "{reason:?}");
+    assert_eq!(closed.connections, 0);
 }
