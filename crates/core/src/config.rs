@@ -74,8 +74,9 @@ pub struct CoreConfig {
     /// cleared and roles are re-read from storage on demand).
     pub acl_cache_users: usize,
     /// Several instances on one database (PostgreSQL): hand an open document
-    /// over when another instance asks for it (`Store::request_handoff`,
-    /// made when that instance is refused the document), once it has been
+    /// over when another instance asks for it (a `DocumentNotice::HandOffRequested`,
+    /// sent when that instance is refused the document for a client routed
+    /// to it, `JoinRequest::routed`), once it has been
     /// open here this long; its sessions are closed `unavailable` and rejoin
     /// through the load balancer. `None` (the default) never hands over: only
     /// a load balancer that routes by document (docs/architecture.md) sends

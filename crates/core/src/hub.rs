@@ -16,7 +16,7 @@ use crate::owner::{self, Command, Origin};
 use crate::session::{JoinRequest, Session};
 use quire_engine::client_op::ClientOp;
 use quire_engine::{DocumentId, UserId};
-use quire_storage::{Role, Store};
+use quire_storage::{DocumentNotice, Role, Store};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -41,6 +41,7 @@ pub(crate) struct HubInner {
 struct OwnerEntry {
     generation: u64,
     mailbox: mpsc::Sender<Command>,
+    stopped: owner::Stopped,
 }
 
 /// How many times a request follows an owner that closed under it before
@@ -53,7 +54,7 @@ impl Hub {
     /// Refuses a configuration whose bounds contradict each other.
     pub fn start(store: Arc<dyn Store>, config: CoreConfig) -> Result<Hub, ConfigError> {
         config.validate()?;
-        let requests = config.hand_off_after.and_then(|_| store.handoff_requests());
+        let notices = store.instance_notices();
         let inner = Arc::new(HubInner {
             store,
             config,
@@ -62,8 +63,8 @@ impl Hub {
             next_session: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
         });
-        if let Some(requests) = requests {
-            tokio::spawn(forward_handoffs(Arc::downgrade(&inner), requests));
+        if let Some(notices) = notices {
+            tokio::spawn(forward_notices(Arc::downgrade(&inner), notices));
         }
         Ok(Hub { inner })
     }
@@ -120,38 +121,53 @@ impl Hub {
     /// Tells an open document that `user`'s role changed (`None`: revoked).
     /// Call it after the access rule changed in storage. Takes effect on the
     /// user's next op; sessions of a revoked user are closed with `Revoked`.
-    /// Does nothing when the document is not open (it reads the rules when it loads).
+    /// Does nothing when the document is not open here (it reads the rules
+    /// when it loads); the other server instances on the database are told
+    /// too (`Store::notify_instances`), and the one serving the document
+    /// reads the new rule.
     pub async fn access_changed(&self, doc: DocumentId, user: UserId, role: Option<Role>) {
         self.notify_open(doc, Command::AccessChanged { user, role })
             .await;
+        self.tell_instances(DocumentNotice::AccessChanged {
+            document: doc,
+            user,
+        })
+        .await;
     }
 
     /// Tells an open document it was deleted: its sessions are closed with
-    /// `DocumentDeleted` and it unloads.
+    /// `DocumentDeleted` and it unloads. The other instances are told too.
     pub async fn document_deleted(&self, doc: DocumentId) {
         self.notify_open(doc, Command::Deleted).await;
+        self.tell_instances(DocumentNotice::Deleted { document: doc })
+            .await;
+    }
+
+    async fn tell_instances(&self, notice: DocumentNotice) {
+        if let Err(error) = self.inner.store.notify_instances(notice).await {
+            tracing::warn!(%error, ?notice, "telling the other instances failed");
+        }
     }
 
     /// Stops accepting requests, lets every open document commit what it has
     /// applied, closes every session with `ShuttingDown`, and returns when all
-    /// owners have finished.
+    /// owners have finished and given their claims up.
     pub async fn shutdown(&self) {
         self.inner.shutting_down.store(true, Ordering::SeqCst);
-        let mailboxes: Vec<_> = self
+        let owners: Vec<_> = self
             .inner
             .lock_owners()
             .values()
-            .map(|e| e.mailbox.clone())
+            .map(|e| (e.mailbox.clone(), e.stopped.clone()))
             .collect();
-        let mut waiting = Vec::with_capacity(mailboxes.len());
-        for mailbox in mailboxes {
-            let (done, finished) = oneshot::channel();
-            if mailbox.send(Command::Shutdown { done }).await.is_ok() {
-                waiting.push(finished);
-            }
+        for (mailbox, _) in &owners {
+            // A closed mailbox: that owner is stopping already.
+            let _ = mailbox.send(Command::Shutdown).await;
         }
-        for finished in waiting {
-            let _ = finished.await;
+        for (_, mut stopped) in owners {
+            // Never changed: resolves (with an error) when the owner's
+            // supervisor drops its end.
+            let _ = stopped.changed().await;
         }
     }
 
@@ -205,10 +221,11 @@ impl HubInner {
                 let mut owners = self.lock_owners();
                 let entry = owners.entry(doc).or_insert_with(|| {
                     let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
-                    let mailbox = owner::spawn(Arc::clone(this), doc, generation);
+                    let (mailbox, stopped) = owner::spawn(Arc::clone(this), doc, generation);
                     OwnerEntry {
                         generation,
                         mailbox,
+                        stopped,
                     }
                 });
                 (entry.generation, entry.mailbox.clone())
@@ -247,22 +264,49 @@ impl HubInner {
     }
 }
 
-/// Passes other instances' hand-over requests to the owners of documents
-/// open here (`CoreConfig::hand_off_after`); ends with the hub or the store.
-async fn forward_handoffs(hub: Weak<HubInner>, mut requests: broadcast::Receiver<DocumentId>) {
+/// Acts on the other instances' notices about documents open here; ends
+/// with the hub or the store. Access changes and deletions are read back
+/// from storage (a notice carries no state), one at a time, in order.
+async fn forward_notices(hub: Weak<HubInner>, mut notices: broadcast::Receiver<DocumentNotice>) {
     loop {
-        let doc = match requests.recv().await {
-            Ok(doc) => doc,
-            // Lost requests are made again at the asking side's next join.
-            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+        let notice = match notices.recv().await {
+            Ok(notice) => notice,
+            Err(broadcast::error::RecvError::Lagged(lost)) => {
+                tracing::warn!(lost, "missed notices of other instances");
+                continue;
+            }
             Err(broadcast::error::RecvError::Closed) => return,
         };
         let Some(hub) = hub.upgrade() else { return };
-        let mailbox = hub.lock_owners().get(&doc).map(|e| e.mailbox.clone());
-        if let Some(mailbox) = mailbox {
-            // A full mailbox drops it: it is asked again.
-            let _ = mailbox.try_send(Command::HandOff);
-        }
+        let doc = notice.document();
+        let Some(mailbox) = hub.lock_owners().get(&doc).map(|e| e.mailbox.clone()) else {
+            continue;
+        };
+        let command = match notice {
+            // A full mailbox drops it: it is asked again at the next join.
+            DocumentNotice::HandOffRequested { .. } if hub.config.hand_off_after.is_some() => {
+                let _ = mailbox.try_send(Command::HandOff);
+                continue;
+            }
+            DocumentNotice::HandOffRequested { .. } => continue,
+            DocumentNotice::AccessChanged { user, .. } => match hub.store.role(doc, user).await {
+                Ok(role) => Command::AccessChanged { user, role },
+                Err(error) => {
+                    tracing::warn!(%doc, %error, "cannot read a changed access rule");
+                    continue;
+                }
+            },
+            DocumentNotice::Deleted { .. } => match hub.store.document(doc).await {
+                Ok(None) => Command::Deleted,
+                Ok(Some(_)) => continue,
+                Err(error) => {
+                    tracing::warn!(%doc, %error, "cannot check a deletion");
+                    continue;
+                }
+            },
+        };
+        // Control messages wait for mailbox space, like `Hub::notify_open`.
+        let _ = mailbox.send(command).await;
     }
 }
 

@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! let hub = Hub::start(store, CoreConfig::default())?; // refuses contradictory bounds
-//! let session = hub.join(JoinRequest { doc, user, username, role, since: None }).await?;
+//! let session = hub.join(JoinRequest { doc, user, username, role, since: None, routed: false }).await?;
 //! //   session.events: Snapshot → (snapshot_ack) → Committed… → Live → Committed / Ack / Rejected / Presence … Closed
 //! session.handle.submit(client_op)?;                // outcome arrives as an event
 //! let ack = hub.submit_detached(doc, user, op).await?; // REST / tools: waits for durability

@@ -25,6 +25,11 @@ pub struct JoinRequest {
     /// The seq of the state the client already holds: ask for a catch-up
     /// instead of a snapshot.
     pub since: Option<SeqId>,
+    /// The client reached this instance by a URL naming the document, as a
+    /// load balancer routing by document sends it (docs/protocol.md §2):
+    /// if another instance has the document open, this one asks it for a
+    /// hand-over (`CoreConfig::hand_off_after`). No other request asks.
+    pub routed: bool,
 }
 
 /// A joined session: its events (in order, ending with `Closed` when the core

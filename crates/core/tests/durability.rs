@@ -186,6 +186,29 @@ async fn a_commit_that_reported_failure_but_was_written_is_acknowledged_once() {
 }
 
 #[tokio::test]
+async fn an_op_another_writer_logged_first_is_never_acknowledged() {
+    for b in backends().await {
+        let gated = GatedStore::new(Arc::clone(&b.store));
+        let store: Arc<dyn Store> = gated.clone();
+        let (doc, owner) = owned_document(&*store).await;
+        let hub = hub(&store, small_config());
+        // The log gets another op at the same seq (a writer this owner does
+        // not know of) and the owner's commit fails on it: the owner's op is
+        // not in the log, so it must be refused, not acknowledged.
+        gated
+            .foreign_write_then_fail_next
+            .store(1, Ordering::SeqCst);
+        let refused = hub
+            .submit_detached(doc, owner, insert(owner, "mine", 0, 0, "x"))
+            .await;
+        assert!(refused.is_err(), "{}: {refused:?}", b.name);
+        let audit = b.store.audit_document(doc).await.unwrap();
+        let ids: Vec<&str> = audit.ops.iter().map(|o| o.operation_id.as_str()).collect();
+        assert_eq!(ids, ["foreign-1"], "{}", b.name);
+    }
+}
+
+#[tokio::test]
 async fn a_session_sees_a_rejection_then_a_gapless_stream() {
     for b in backends().await {
         let gated = GatedStore::new(Arc::clone(&b.store));

@@ -23,6 +23,7 @@ fn request(
         username: "u".into(),
         role: Role::Owner,
         since,
+        routed: false,
     }
 }
 

@@ -64,6 +64,7 @@ async fn downgrade_then_revoke_mid_stream() {
                 username: "w".into(),
                 role: Role::Write,
                 since: None,
+                routed: false,
             })
             .await;
         assert!(matches!(join, Err(CoreError::Forbidden)), "{}", b.name);

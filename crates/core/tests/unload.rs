@@ -1,5 +1,6 @@
 //! Idle documents unload (only without sessions) and reload to the same
-//! state; requests racing with an unload are served by a fresh owner.
+//! state; requests racing with an unload, or queued at an owner that
+//! panicked, are served by a fresh owner.
 
 mod common;
 
@@ -93,5 +94,28 @@ async fn requests_racing_with_unloads_are_never_lost() {
         let view = hub.read(doc).await.unwrap();
         assert_eq!(view.content.len(), 150);
         assert!(unloads_seen > 0, "{}: the race was never exercised", b.name);
+    }
+}
+
+#[tokio::test]
+async fn a_request_queued_at_an_owner_that_panics_is_served_by_a_fresh_one() {
+    for b in backends().await {
+        let (doc, owner) = owned_document(&*b.store).await;
+        let gated = gated_store::GatedStore::new(std::sync::Arc::clone(&b.store));
+        gated
+            .panic_next_load
+            .store(1, std::sync::atomic::Ordering::SeqCst);
+        let store: std::sync::Arc<dyn quire_storage::Store> = gated;
+        let hub = hub(&store, small_config());
+        // The read waits in the mailbox while the first owner loads and
+        // panics; once that owner's claim is given up, a new owner loads
+        // the document and answers it.
+        let view = hub.read(doc).await.expect("served by a fresh owner");
+        assert_eq!(view.content, "", "{}", b.name);
+        let ack = hub
+            .submit_detached(doc, owner, insert(owner, "after-panic", 0, 0, "x"))
+            .await
+            .unwrap();
+        assert_eq!(ack.version.0, 1, "{}", b.name);
     }
 }

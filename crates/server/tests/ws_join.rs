@@ -288,8 +288,13 @@ async fn the_url_may_name_the_document_and_the_join_must_match_it() {
     );
     ws.expect_closed(FRAME_WAIT).await;
 
-    // A query that does not parse is refused before the upgrade.
-    for query in ["?document=nope", "?doc=x"] {
+    // A query that does not parse is refused before the upgrade, and so is
+    // another spelling of the id (a balancer hashing the text would send it
+    // to another instance than the id as the API writes it).
+    let upper = format!("?document={}", doc.to_uppercase());
+    let braced = format!("?document={{{doc}}}");
+    let simple = format!("?document={}", doc.replace('-', ""));
+    for query in ["?document=nope", "?doc=x", &upper, &braced, &simple] {
         let refused = tokio_tungstenite::connect_async(format!("{}{query}", ws_url(&server))).await;
         match refused {
             Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {

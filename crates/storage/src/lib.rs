@@ -164,17 +164,18 @@ pub trait Store: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Asks the server instance that holds `doc`'s claim to hand the document
-    /// over (it may decline). SQLite: nothing to ask, one server per data
-    /// directory. PostgreSQL: see `postgres::claims`.
-    async fn request_handoff(&self, doc: DocumentId) -> StoreResult<()> {
-        let _ = doc;
+    /// Tells the other server instances on this database about `notice`
+    /// (delivered at most once, to the instances listening then; none may be).
+    /// SQLite: nothing to tell, one server per data directory. PostgreSQL:
+    /// see `postgres::claims`.
+    async fn notify_instances(&self, notice: DocumentNotice) -> StoreResult<()> {
+        let _ = notice;
         Ok(())
     }
 
-    /// The hand-over requests other instances make of this one, for the hub
-    /// to act on; `None` when there can be none (SQLite).
-    fn handoff_requests(&self) -> Option<tokio::sync::broadcast::Receiver<DocumentId>> {
+    /// The notices other instances send, for the hub to act on; `None` when
+    /// there can be none (SQLite).
+    fn instance_notices(&self) -> Option<tokio::sync::broadcast::Receiver<DocumentNotice>> {
         None
     }
 

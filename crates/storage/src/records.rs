@@ -133,3 +133,29 @@ pub struct DocumentAudit {
     pub pruned_through: SeqId,
     pub registry_pruned_through: SeqId,
 }
+
+/// What one server instance tells the others sharing its database about a
+/// document (PostgreSQL: a `NOTIFY`, see `postgres::claims`). Only the
+/// instance that has the document open acts on it; the notice carries no
+/// state, so the receiver reads what changed from storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DocumentNotice {
+    /// The sender was refused the document and asks its holder to hand it
+    /// over (the holder may decline, `CoreConfig::hand_off_after`).
+    HandOffRequested { document: DocumentId },
+    /// A user's access rule on the document changed in storage.
+    AccessChanged { document: DocumentId, user: UserId },
+    /// The document was deleted from storage.
+    Deleted { document: DocumentId },
+}
+
+impl DocumentNotice {
+    pub fn document(&self) -> DocumentId {
+        match *self {
+            DocumentNotice::HandOffRequested { document }
+            | DocumentNotice::AccessChanged { document, .. }
+            | DocumentNotice::Deleted { document } => document,
+        }
+    }
+}

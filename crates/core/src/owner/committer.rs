@@ -19,28 +19,38 @@ use futures_util::stream::FuturesOrdered;
 use quire_storage::{LoggedOp, Store, StoreError};
 use std::sync::Arc;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 pub(crate) type CommitResult = Result<(), StoreError>;
 
 pub(crate) struct Committer {
     batches: mpsc::Sender<Vec<LoggedOp>>,
     results: mpsc::Receiver<CommitResult>,
-    task: JoinHandle<()>,
 }
+
+/// Held by a committer task until its last store call has ended: the owner's
+/// supervisor waits for every holder to drop it before it gives the
+/// document's claim up (`owner::supervise`), so nothing of an owner reaches
+/// the store once another owner may have loaded the document.
+pub(crate) type StoreCallsGuard = mpsc::Sender<std::convert::Infallible>;
 
 impl Committer {
     /// `capacity` is the most batches in flight; one call carries at most
     /// about `max_ops` ops (whole batches are merged until it is reached).
-    pub fn spawn(store: Arc<dyn Store>, capacity: usize, max_ops: usize) -> Committer {
+    /// The task ends once the owner dropped this and every call it made has
+    /// ended, answered or not; then it drops `guard`.
+    pub fn spawn(
+        store: Arc<dyn Store>,
+        capacity: usize,
+        max_ops: usize,
+        guard: StoreCallsGuard,
+    ) -> Committer {
         let (batches, queued) = mpsc::channel(capacity.max(1));
         let (answers, results) = mpsc::channel(capacity.max(1));
-        let task = tokio::spawn(run(store, queued, answers, max_ops.max(1)));
-        Committer {
-            batches,
-            results,
-            task,
-        }
+        tokio::spawn(async move {
+            run(store, queued, answers, max_ops.max(1)).await;
+            drop(guard);
+        });
+        Committer { batches, results }
     }
 
     /// Queues a batch without waiting. The owner never has more than
@@ -59,11 +69,6 @@ impl Committer {
                 "the document's committer stopped".into(),
             ))
         })
-    }
-
-    /// Stops the task; a call already made may still complete.
-    pub fn abort(&self) {
-        self.task.abort();
     }
 }
 
@@ -86,7 +91,12 @@ async fn run(
                 let result: CommitResult = result;
                 for _ in 0..batches {
                     if answers.send(result.clone()).await.is_err() {
-                        return;
+                        // The owner is gone: start nothing new, but let the
+                        // calls already made run to their end (a dropped
+                        // call may still be executed by the store).
+                        open = false;
+                        queued.close();
+                        break;
                     }
                 }
             }

@@ -28,12 +28,12 @@ use crate::events::{Ack, CloseReason, CommittedOp, DocumentView, SessionEvent, S
 use crate::hub::HubInner;
 use crate::session::{JoinRequest, Session, SessionHandle};
 use acl::Acl;
-use committer::{CommitResult, Committer};
+use committer::{CommitResult, Committer, StoreCallsGuard};
 use futures_util::FutureExt;
 use pipeline::{Outcome, Pipeline};
 use quire_engine::client_op::ClientOp;
 use quire_engine::{DocVersion, DocumentId, SeqId, UserId};
-use quire_storage::{LoggedOp, Role, Snapshot, StoreError};
+use quire_storage::{DocumentNotice, LoggedOp, Role, Snapshot, StoreError};
 use sessions::{Greeting, Pacing, Sessions};
 use snapshots::SnapshotPolicy;
 use state::{DocState, committed_from_log, seq_at};
@@ -41,7 +41,7 @@ use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -79,11 +79,11 @@ pub(crate) enum Command {
         role: Option<Role>,
     },
     Deleted,
-    /// Another server instance asks for the document (`Store::handoff_requests`).
+    /// Another server instance asks for the document (`Store::instance_notices`).
     HandOff,
-    Shutdown {
-        done: oneshot::Sender<()>,
-    },
+    /// Commit what was applied, close the sessions and stop (the hub waits
+    /// for the owner's `Stopped` signal, see [`spawn`]).
+    Shutdown,
 }
 
 /// Who submitted an op and where its answer goes.
@@ -109,38 +109,87 @@ impl std::fmt::Debug for Command {
             Command::AccessChanged { .. } => "AccessChanged",
             Command::Deleted => "Deleted",
             Command::HandOff => "HandOff",
-            Command::Shutdown { .. } => "Shutdown",
+            Command::Shutdown => "Shutdown",
         })
     }
 }
 
+/// Closes (the sender is dropped) once an owner has ended for good: its
+/// store calls ended and its claim given up.
+pub(crate) type Stopped = watch::Receiver<()>;
+
+/// How long a stopping owner's supervisor waits for the store calls the
+/// owner made before it gives the claim up anyway (a hung store).
+const STORE_CALLS_DRAIN: Duration = Duration::from_secs(30);
+/// A failed release is tried this many times in all, this far apart.
+const RELEASE_ATTEMPTS: u32 = 4;
+const RELEASE_RETRY_AFTER: Duration = Duration::from_secs(1);
+
 /// Spawns the owner of `doc`; it loads the document before reading its mailbox.
-pub(crate) fn spawn(hub: Arc<HubInner>, doc: DocumentId, generation: u64) -> mpsc::Sender<Command> {
+pub(crate) fn spawn(
+    hub: Arc<HubInner>,
+    doc: DocumentId,
+    generation: u64,
+) -> (mpsc::Sender<Command>, Stopped) {
     let (mailbox, rx) = mpsc::channel(hub.config.mailbox_capacity.max(1));
-    tokio::spawn(supervise(hub, doc, generation, mailbox.clone(), rx));
-    mailbox
+    let (stopped_tx, stopped) = watch::channel(());
+    tokio::spawn(supervise(
+        hub,
+        doc,
+        generation,
+        mailbox.clone(),
+        rx,
+        stopped_tx,
+    ));
+    (mailbox, stopped)
 }
 
-/// Runs the owner; if it panics (a bug), gives its claim up, so that the
-/// document does not stay held by this instance, unreachable from the
-/// others, until the process ends. Its mailbox and its sessions' event
-/// channels close with it: requests in flight get `Unavailable`, the
-/// sessions end and their clients rejoin, and the next request here starts
-/// a new owner, which loads the document from the store. Nothing durable is
-/// lost: acks only ever follow commits.
+/// Runs the owner, then gives its claim up once every store call it made
+/// has ended (an append still queued in the store could otherwise be
+/// written after another instance loaded the document: its clients would
+/// be told of ops the log does not hold).
+///
+/// If the owner panics (a bug), its sessions' event channels close with it
+/// (their clients rejoin), the requests it was answering get `Unavailable`,
+/// and what reached its mailbox meanwhile goes, after the claim is given
+/// up, to a new owner, which loads the document from the store: here, or
+/// on another instance. Nothing durable is lost: acks only ever follow
+/// commits.
 async fn supervise(
     hub: Arc<HubInner>,
     doc: DocumentId,
     generation: u64,
     mailbox: mpsc::Sender<Command>,
-    rx: mpsc::Receiver<Command>,
+    mut rx: mpsc::Receiver<Command>,
+    stopped: watch::Sender<()>,
 ) {
-    let owner = AssertUnwindSafe(run(Arc::clone(&hub), doc, generation, mailbox, rx));
-    if owner.catch_unwind().await.is_err() {
+    let (guard, mut store_calls) = mpsc::channel(1);
+    let owner = AssertUnwindSafe(run(
+        Arc::clone(&hub),
+        doc,
+        generation,
+        mailbox,
+        &mut rx,
+        guard,
+    ));
+    let panicked = owner.catch_unwind().await.is_err();
+    if panicked {
         tracing::error!(%doc, "the document's owner panicked; releasing its claim");
-        hub.forget_owner(doc, generation);
-        release(&hub, doc, generation).await;
     }
+    if tokio::time::timeout(STORE_CALLS_DRAIN, store_calls.recv())
+        .await
+        .is_err()
+    {
+        tracing::error!(%doc, "the owner's store calls did not end in time; releasing its claim anyway");
+    }
+    release(&hub, doc, generation).await;
+    if panicked {
+        hub.retire_owner(doc, generation, || rx.close());
+        reroute_remaining(&hub, doc, &mut rx);
+    }
+    // `Hub::shutdown` returns once every claim is given up, so another
+    // instance can take the documents over at once.
+    drop(stopped);
 }
 
 async fn run(
@@ -148,26 +197,57 @@ async fn run(
     doc: DocumentId,
     generation: u64,
     mailbox: mpsc::Sender<Command>,
-    mut rx: mpsc::Receiver<Command>,
+    rx: &mut mpsc::Receiver<Command>,
+    store_calls: StoreCallsGuard,
 ) {
     match load(&hub, doc, generation).await {
         Ok(state) => {
-            let mut owner = Owner::new(Arc::clone(&hub), doc, generation, mailbox, state);
-            owner.run(&mut rx).await;
-            release(&hub, doc, generation).await;
-            // `Hub::shutdown` returns once the claim is given up, so another
-            // instance can take the document over at once.
-            if let Some(done) = owner.stopping.take() {
-                let _ = done.send(());
-            }
+            let mut owner = Owner::new(
+                Arc::clone(&hub),
+                doc,
+                generation,
+                mailbox,
+                state,
+                store_calls,
+            );
+            owner.run(rx).await;
         }
         Err(error) => {
             if !matches!(error, CoreError::NotFound) {
                 tracing::warn!(%doc, %error, "document failed to load");
             }
             hub.retire_owner(doc, generation, || rx.close());
-            fail_remaining(&mut rx, &error);
-            release(&hub, doc, generation).await;
+            let routed_join = fail_remaining(rx, &error);
+            if matches!(error, CoreError::OpenElsewhere) && routed_join {
+                // A client the load balancer sent here for this document:
+                // the holder hands it over if it is configured to (and it
+                // has been open there long enough); the client retries
+                // meanwhile. Reads and other requests never ask, or a REST
+                // call to any instance would move the document.
+                let notice = DocumentNotice::HandOffRequested { document: doc };
+                if let Err(error) = hub.store.notify_instances(notice).await {
+                    tracing::warn!(%doc, %error, "asking for a hand-over failed");
+                }
+            }
+        }
+    }
+}
+
+/// Hands what is left in a closed mailbox to a fresh owner of `doc`.
+fn reroute_remaining(hub: &Arc<HubInner>, doc: DocumentId, rx: &mut mpsc::Receiver<Command>) {
+    while let Ok(cmd) = rx.try_recv() {
+        match cmd {
+            Command::Join { .. }
+            | Command::Read { .. }
+            | Command::Submit {
+                origin: Origin::Detached { .. },
+                ..
+            } => {
+                // On failure the command (and its reply) is dropped: the
+                // caller sees the owner gone and gets `Unavailable`.
+                let _ = hub.route(hub, doc, cmd);
+            }
+            _ => {}
         }
     }
 }
@@ -175,9 +255,22 @@ async fn run(
 /// Gives up this owner's claim on the document. It runs after the owner
 /// left the hub's map, so a newer owner of the document in this process may
 /// already hold the claim, under its own generation, which this leaves alone.
+///
+/// A claim left behind would keep the document from every other instance
+/// while this one lives (it has no owner to hand it over), so a failed
+/// release is tried again, a few times.
 async fn release(hub: &HubInner, doc: DocumentId, generation: u64) {
-    if let Err(error) = hub.store.release_document(doc, generation).await {
-        tracing::warn!(%doc, %error, "releasing the document's claim failed");
+    for attempt in 1..=RELEASE_ATTEMPTS {
+        match hub.store.release_document(doc, generation).await {
+            Ok(()) => return,
+            Err(error) if attempt < RELEASE_ATTEMPTS => {
+                tracing::warn!(%doc, %error, attempt, "releasing the document's claim failed; retrying");
+                tokio::time::sleep(RELEASE_RETRY_AFTER).await;
+            }
+            Err(error) => {
+                tracing::error!(%doc, %error, "releasing the document's claim failed; it stays held until this instance stops");
+            }
+        }
     }
 }
 
@@ -204,11 +297,6 @@ async fn load(
         .await
         .map_err(CoreError::from_store)?
     {
-        // The holder hands it over if it is configured to (and it has been
-        // open there long enough); this instance's clients retry meanwhile.
-        if let Err(error) = store.request_handoff(doc).await {
-            tracing::warn!(%doc, %error, "asking for a hand-over failed");
-        }
         return Err(CoreError::OpenElsewhere);
     }
     let stored = store
@@ -219,20 +307,26 @@ async fn load(
     Ok((DocState::load(stored, hub.config.window_ops)?, snapshot_seq))
 }
 
-/// Answers every request left in a closed mailbox with `error`.
-fn fail_remaining(rx: &mut mpsc::Receiver<Command>, error: &CoreError) {
+/// Answers every request left in a closed mailbox with `error`; says
+/// whether one of them was the join of a client routed to this instance by
+/// document ([`JoinRequest::routed`]).
+fn fail_remaining(rx: &mut mpsc::Receiver<Command>, error: &CoreError) -> bool {
+    let mut routed_join = false;
     while let Ok(cmd) = rx.try_recv() {
         match cmd {
-            Command::Join { reply, .. } => drop(reply.send(Err(error.clone()))),
+            Command::Join { req, reply, .. } => {
+                routed_join |= req.routed;
+                drop(reply.send(Err(error.clone())));
+            }
             Command::Read { reply } => drop(reply.send(Err(error.clone()))),
             Command::Submit {
                 origin: Origin::Detached { reply, .. },
                 ..
             } => drop(reply.send(Err(error.clone()))),
-            Command::Shutdown { done } => drop(done.send(())),
             _ => {}
         }
     }
+    routed_join
 }
 
 /// An op applied in memory, waiting to be durable.
@@ -310,7 +404,9 @@ struct Owner {
     waiting: Vec<Waiting>,
     snapshots: SnapshotPolicy,
     snapshot_task: Option<JoinHandle<SnapshotStep>>,
-    stopping: Option<oneshot::Sender<()>>,
+    /// Shutting down: takes no new commands and stops once everything
+    /// applied is durable.
+    stopping: bool,
     /// Handing the document over to another instance: like `stopping`, takes
     /// no new commands and stops once everything applied is durable.
     handing_over: bool,
@@ -327,6 +423,7 @@ impl Owner {
         generation: u64,
         mailbox: mpsc::Sender<Command>,
         (state, snapshot_seq): (DocState, Option<SeqId>),
+        store_calls: StoreCallsGuard,
     ) -> Owner {
         let config = &hub.config;
         let tail_len = state.seq.0 - snapshot_seq.unwrap_or(SeqId(0)).0;
@@ -349,11 +446,12 @@ impl Owner {
                 Arc::clone(&hub.store),
                 config.max_commits_in_flight,
                 config.max_commit_batch,
+                store_calls,
             ),
             waiting: Vec::new(),
             snapshots: SnapshotPolicy::new(config, snapshot_seq, tail_len),
             snapshot_task: None,
-            stopping: None,
+            stopping: false,
             handing_over: false,
             opened_at: Instant::now(),
             last_activity: Instant::now(),
@@ -412,7 +510,7 @@ impl Owner {
             }
             self.start_commit();
             self.start_snapshot();
-            if self.stopping.is_some() && self.quiescent_ignoring_sessions() {
+            if self.stopping && self.quiescent_ignoring_sessions() {
                 self.stop(rx, CloseReason::ShuttingDown, &shutting_down());
                 return;
             }
@@ -451,7 +549,7 @@ impl Owner {
 
     /// Below `max_pending_ops` applied but not yet durable.
     fn accepting(&self) -> bool {
-        self.stopping.is_none()
+        !self.stopping
             && !self.handing_over
             && self.pending.len() + self.in_flight_ops < self.hub.config.max_pending_ops
     }
@@ -513,7 +611,7 @@ impl Owner {
                 let after = self.hub.config.hand_off_after;
                 self.handing_over |= after.is_some_and(|after| self.opened_at.elapsed() >= after);
             }
-            Command::Shutdown { done } => self.stopping = Some(done),
+            Command::Shutdown => self.stopping = true,
         }
         Exit::Continue
     }
@@ -828,10 +926,22 @@ impl Owner {
             }
         };
         let stored_seq = reloaded.0.seq;
+        // A batch was written after all if the log holds its ops: each one
+        // at its seq under its own operation id (another writer's op at
+        // that seq is not ours, and must not be acknowledged as if it were).
+        let written = |batch: &Vec<Applied>| {
+            batch.iter().all(|a| {
+                let op = &a.committed;
+                op.seq <= stored_seq
+                    && reloaded
+                        .0
+                        .window
+                        .lookup(op.user, &op.operation_id)
+                        .is_some_and(|stored| stored.seq == op.seq)
+            })
+        };
         let mut batches = batches.into_iter().filter(|b| !b.is_empty()).peekable();
-        while let Some(batch) =
-            batches.next_if(|b| b.last().is_some_and(|a| a.committed.seq <= stored_seq))
-        {
+        while let Some(batch) = batches.next_if(written) {
             self.committed(batch);
         }
         let lost: Vec<Applied> = batches.flatten().collect();
@@ -966,30 +1076,17 @@ impl Owner {
     fn unload(&mut self, rx: &mut mpsc::Receiver<Command>) {
         self.hub
             .retire_owner(self.doc, self.generation, || rx.close());
-        let this = Arc::clone(&self.hub);
-        while let Ok(cmd) = rx.try_recv() {
-            match cmd {
-                Command::Join { .. }
-                | Command::Read { .. }
-                | Command::Submit {
-                    origin: Origin::Detached { .. },
-                    ..
-                } => {
-                    // On failure the command (and its reply) is dropped: the
-                    // caller sees the owner gone and gets `Unavailable`.
-                    let _ = this.route(&this, self.doc, cmd);
-                }
-                Command::Shutdown { done } => drop(done.send(())),
-                _ => {}
-            }
-        }
+        reroute_remaining(&self.hub, self.doc, rx);
         tracing::debug!(doc = %self.doc, "document unloaded");
     }
 
     /// Ends the owner: closes sessions, fails whatever is not durable, leaves
     /// the map and answers what is left in the mailbox.
     fn stop(&mut self, rx: &mut mpsc::Receiver<Command>, reason: CloseReason, error: &CoreError) {
-        self.committer.abort();
+        // Batches still in flight are not acknowledged: their clients resend
+        // them (and a resend of one that was written after all is found by
+        // its operation id). The committer finishes them before the claim
+        // is given up (`supervise`).
         let in_flight: Vec<Applied> = std::mem::take(&mut self.commits)
             .into_iter()
             .flatten()
@@ -1010,7 +1107,6 @@ impl Owner {
         self.hub
             .retire_owner(self.doc, self.generation, || rx.close());
         fail_remaining(rx, error);
-        // A pending `Shutdown` is answered by `run` once the claim is released.
     }
 }
 

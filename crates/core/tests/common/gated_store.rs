@@ -1,6 +1,7 @@
 //! A `Store` wrapper that can hold commits (`append_ops`) at a gate, fail
 //! them, or commit and then report a failure, to test durability-before-ack;
-//! and panic in a document's load, to test an owner that panics.
+//! and panic in a document's load or in a catch-up read, to test an owner
+//! that panics.
 
 use async_trait::async_trait;
 use quire_engine::{DocumentId, OperationId, SeqId, UserId};
@@ -17,9 +18,15 @@ pub struct GatedStore {
     pub fail_next: AtomicUsize,
     /// Commits that are written but reported as failed (an ambiguous failure).
     pub commit_then_fail_next: AtomicUsize,
+    /// Commits that fail because another writer logged other ops at the
+    /// same seqs first (written here under other operation ids).
+    pub foreign_write_then_fail_next: AtomicUsize,
     /// Document loads (`load_document_state`) that panic, as a bug in the
     /// owner would: they run in the owner's task, after its claim.
     pub panic_next_load: AtomicUsize,
+    /// Log reads (`ops_after`) that panic: the owner makes them in its task
+    /// when a joining client is further behind than its window.
+    pub panic_next_ops_after: AtomicUsize,
     /// Commits that reached the store (held or not).
     pub appends_started: AtomicUsize,
     /// Ops in those commits.
@@ -34,7 +41,9 @@ impl GatedStore {
             gate: Semaphore::new(0),
             fail_next: AtomicUsize::new(0),
             commit_then_fail_next: AtomicUsize::new(0),
+            foreign_write_then_fail_next: AtomicUsize::new(0),
             panic_next_load: AtomicUsize::new(0),
+            panic_next_ops_after: AtomicUsize::new(0),
             appends_started: AtomicUsize::new(0),
             ops_started: AtomicUsize::new(0),
         })
@@ -81,6 +90,18 @@ impl Store for GatedStore {
             return Err(StoreError::Unavailable(
                 "injected failure after commit".into(),
             ));
+        }
+        if Self::take(&self.foreign_write_then_fail_next) {
+            let foreign: Vec<LoggedOp> = ops
+                .iter()
+                .map(|op| LoggedOp {
+                    operation_id: OperationId::parse(format!("foreign-{}", op.seq.0))
+                        .expect("a valid id"),
+                    ..op.clone()
+                })
+                .collect();
+            self.inner.append_ops(&foreign).await?;
+            return self.inner.append_ops(ops).await;
         }
         self.inner.append_ops(ops).await
     }
@@ -152,6 +173,9 @@ impl Store for GatedStore {
         after: SeqId,
         limit: u32,
     ) -> StoreResult<Vec<LoggedOp>> {
+        if Self::take(&self.panic_next_ops_after) {
+            panic!("injected panic in a log read of {doc}");
+        }
         self.inner.ops_after(doc, after, limit).await
     }
     async fn lookup_operation(

@@ -144,6 +144,7 @@ pub async fn join_live(
             username: "someone".into(),
             role,
             since: None,
+            routed: false,
         })
         .await
         .expect("join");

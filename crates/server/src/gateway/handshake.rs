@@ -107,6 +107,7 @@ pub(crate) async fn join(
             username: account.username.clone(),
             role,
             since: join.since.map(|since| since.seq),
+            routed: routed_to.is_some(),
         })
         .await
         .map_err(|e| errors::core_error(&e).fatal())?;

@@ -41,7 +41,23 @@ pub struct Route {
     /// load balancer in front of several instances can send every client of
     /// a document to the same instance (docs/architecture.md, "Several
     /// instances"). The `join` frame must then name the same document.
+    /// Only the id as the API writes it (lowercase, hyphenated) is taken:
+    /// a balancer hashes the text, so every spelling must be the same one.
+    #[serde(default, deserialize_with = "canonical_document")]
     pub document: Option<DocumentId>,
+}
+
+fn canonical_document<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<DocumentId>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    let doc: DocumentId = text.parse().map_err(serde::de::Error::custom)?;
+    if doc.to_string() != text {
+        return Err(serde::de::Error::custom(format!(
+            "write the document id as {doc} (lowercase, hyphenated)"
+        )));
+    }
+    Ok(Some(doc))
 }
 
 /// The `/api/ws` handler: upgrades and serves one connection. A malformed

@@ -23,21 +23,29 @@
 //!   owner's claim.
 //! - **Fencing.** An append is refused (`Fenced`) while a live instance other
 //!   than this one holds the document's claim, checked in the append's own
-//!   transaction ([`LIVE_OTHER_HOLDER`]). An owner whose document was taken
-//!   over (its instance lost its lock connection, say) therefore cannot
-//!   write; it stops and its clients reconnect.
-//! - **Hand-over on request.** An instance refused a claim asks the holder
-//!   to give the document up ([`request_handoff`]: a `NOTIFY` on
-//!   [`HANDOFF_CHANNEL`], naming the schema, the document and the asking
-//!   instance). Every instance `LISTEN`s on its liveness connection and
-//!   passes the other instances' requests for its schema on to its hub (its
-//!   own would reach it too, late, possibly after it got the document: it
-//!   must not give that up again), which decides whether to honour them
-//!   (`CoreConfig::hand_off_after`): with a load balancer routing by
-//!   document, the instance a document's clients are sent to gets it.
+//!   transaction ([`LIVE_OTHER_HOLDER`]), which also takes a share lock on
+//!   the claim row: a claim taken over or released meanwhile waits for the
+//!   append to commit, so a new holder loads the document only after every
+//!   append that passed the check is in the log. An owner whose document was
+//!   taken over (its instance lost its lock connection, say) therefore cannot
+//!   write; it stops and its clients reconnect. (An owner releases its claim
+//!   only once its own appends have ended, `quire_core`'s `owner::supervise`.)
+//! - **Notices between instances** ([`notify`]: a `NOTIFY` on
+//!   [`NOTICE_CHANNEL`] with a JSON payload naming the schema, the sending
+//!   instance and a [`DocumentNotice`]). Every instance `LISTEN`s on its
+//!   liveness connection and passes the other instances' notices for its
+//!   schema on to its hub (its own would reach it too, late), which acts on
+//!   those about documents it has open:
+//!   - *hand-over requests*: an instance refused a claim for a client routed
+//!     to it asks the holder to give the document up; the holder decides
+//!     (`CoreConfig::hand_off_after`): with a load balancer routing by
+//!     document, the instance a document's clients are sent to gets it;
+//!   - *access changes and deletions* made through any instance's REST API
+//!     reach the instance serving the document, which reads the new rule
+//!     and closes revoked sessions at once.
 
 use super::sql::{execute, query_opt};
-use crate::StoreResult;
+use crate::{DocumentNotice, StoreResult};
 use deadpool_postgres::GenericClient;
 use quire_engine::DocumentId;
 use std::sync::LazyLock;
@@ -46,52 +54,60 @@ use tokio::sync::broadcast;
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
 
-/// The `NOTIFY` channel of hand-over requests; the payload is
-/// `<schema>:<document id>:<asking instance>` (channels are database-wide,
-/// schemas are not).
-pub(crate) const HANDOFF_CHANNEL: &str = "quire_handoff";
+/// The `NOTIFY` channel of [`DocumentNotice`]s; the payload is a JSON
+/// [`Envelope`] (channels are database-wide, schemas are not).
+pub(crate) const NOTICE_CHANNEL: &str = "quire_notices";
 
-/// Hand-over requests waiting for a slow hub; beyond it the oldest are lost
-/// (the requesting instance asks again at its clients' next join).
-pub(crate) const HANDOFF_QUEUE: usize = 1024;
+/// Notices waiting for a slow hub; beyond it the oldest are lost (a
+/// hand-over is asked again at the next routed join; a lost access change
+/// takes effect when the document next loads).
+pub(crate) const NOTICE_QUEUE: usize = 1024;
 
-/// Where the liveness connection delivers the hand-over requests of one
-/// schema, made by instances other than `instance`.
-#[derive(Clone)]
-pub(crate) struct HandoffInbox {
-    pub schema: String,
-    pub instance: i64,
-    pub requests: broadcast::Sender<DocumentId>,
+/// A notice on the wire.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Envelope {
+    schema: String,
+    /// The sending instance's key.
+    from: i64,
+    notice: DocumentNotice,
 }
 
-impl HandoffInbox {
+/// Where the liveness connection delivers the notices of one schema, sent
+/// by instances other than `instance`.
+#[derive(Clone)]
+pub(crate) struct NoticeInbox {
+    pub schema: String,
+    pub instance: i64,
+    pub notices: broadcast::Sender<DocumentNotice>,
+}
+
+impl NoticeInbox {
     fn deliver(&self, payload: &str) {
-        let mut fields = payload.split(':');
-        let (Some(schema), Some(doc), Some(asker), None) =
-            (fields.next(), fields.next(), fields.next(), fields.next())
-        else {
+        let Ok(envelope) = serde_json::from_str::<Envelope>(payload) else {
             return;
         };
-        if schema != self.schema || asker.parse::<i64>().ok() == Some(self.instance) {
+        if envelope.schema != self.schema || envelope.from == self.instance {
             return;
         }
-        if let Ok(doc) = doc.parse::<DocumentId>() {
-            // No hub listening (yet) is not an error.
-            let _ = self.requests.send(doc);
-        }
+        // No hub listening (yet) is not an error.
+        let _ = self.notices.send(envelope.notice);
     }
 }
 
-/// Asks whichever instance holds `doc`'s claim to hand it over to
-/// `instance`.
-pub(crate) async fn request_handoff<C: GenericClient>(
+/// Sends `notice` to the other instances on `schema`.
+pub(crate) async fn notify<C: GenericClient>(
     c: &C,
     schema: &str,
-    doc: DocumentId,
     instance: i64,
+    notice: DocumentNotice,
 ) -> StoreResult<()> {
-    let payload = format!("{schema}:{doc}:{instance}");
-    execute(c, "SELECT pg_notify($1, $2)", &[&HANDOFF_CHANNEL, &payload]).await?;
+    let payload = serde_json::to_string(&Envelope {
+        schema: schema.to_owned(),
+        from: instance,
+        notice,
+    })
+    .map_err(|e| crate::StoreError::Backend(format!("cannot encode a notice: {e}")))?;
+    execute(c, "SELECT pg_notify($1, $2)", &[&NOTICE_CHANNEL, &payload]).await?;
     Ok(())
 }
 
@@ -113,12 +129,12 @@ pub(crate) fn new_instance_key() -> i64 {
 
 /// Takes `key`'s advisory lock on a new connection and keeps it until the
 /// returned handle is aborted (when the store is dropped); the connection
-/// also listens for hand-over requests and delivers them to `inbox`. If that
+/// also listens for notices and delivers them to `inbox`. If that
 /// connection fails, the lock is taken again on a new one, once a second.
 pub(crate) async fn hold_liveness(
     config: Config,
     key: i64,
-    inbox: HandoffInbox,
+    inbox: NoticeInbox,
 ) -> StoreResult<AbortHandle> {
     let mut held = lock(&config, key, &inbox).await?;
     Ok(tokio::spawn(async move {
@@ -144,7 +160,7 @@ pub(crate) async fn hold_liveness(
 
 type Held = (Client, JoinHandle<Result<(), tokio_postgres::Error>>);
 
-async fn lock(config: &Config, key: i64, inbox: &HandoffInbox) -> StoreResult<Held> {
+async fn lock(config: &Config, key: i64, inbox: &NoticeInbox) -> StoreResult<Held> {
     let (client, mut connection) = config.connect(NoTls).await?;
     let inbox = inbox.clone();
     let connection = tokio::spawn(async move {
@@ -161,7 +177,7 @@ async fn lock(config: &Config, key: i64, inbox: &HandoffInbox) -> StoreResult<He
         .execute("SELECT pg_advisory_lock($1)", &[&key])
         .await?;
     client
-        .batch_execute(&format!("LISTEN {HANDOFF_CHANNEL}"))
+        .batch_execute(&format!("LISTEN {NOTICE_CHANNEL}"))
         .await?;
     Ok((client, connection))
 }

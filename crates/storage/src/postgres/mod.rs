@@ -20,8 +20,9 @@ mod schema;
 mod sql;
 
 use crate::{
-    DocumentAudit, DocumentCursor, DocumentRecord, DocumentState, LoggedOp, NewDocument, NewUser,
-    PruneRequest, RegisteredOp, Role, Snapshot, Store, StoreError, StoreResult, UserRecord,
+    DocumentAudit, DocumentCursor, DocumentNotice, DocumentRecord, DocumentState, LoggedOp,
+    NewDocument, NewUser, PruneRequest, RegisteredOp, Role, Snapshot, Store, StoreError,
+    StoreResult, UserRecord,
 };
 use async_trait::async_trait;
 use committer::CommitterHandle;
@@ -123,8 +124,8 @@ pub struct PostgresStore {
     instance: i64,
     /// Holds the instance's liveness lock.
     liveness: tokio::task::AbortHandle,
-    /// Hand-over requests of other instances (see [`claims`]).
-    handoffs: tokio::sync::broadcast::Sender<DocumentId>,
+    /// Notices of other instances (see [`claims`]).
+    notices: tokio::sync::broadcast::Sender<DocumentNotice>,
 }
 
 impl Drop for PostgresStore {
@@ -150,11 +151,11 @@ impl PostgresStore {
             config.options(format!("-c search_path={s}"));
         }
         let instance = claims::new_instance_key();
-        let (handoffs, _) = tokio::sync::broadcast::channel(claims::HANDOFF_QUEUE);
-        let inbox = claims::HandoffInbox {
+        let (notices, _) = tokio::sync::broadcast::channel(claims::NOTICE_QUEUE);
+        let inbox = claims::NoticeInbox {
             schema: schema_name(schema.as_deref()).to_owned(),
             instance,
-            requests: handoffs.clone(),
+            notices: notices.clone(),
         };
         let liveness = claims::hold_liveness(config.clone(), instance, inbox).await?;
         let manager = Manager::from_config(
@@ -184,7 +185,7 @@ impl PostgresStore {
             schema,
             instance,
             liveness,
-            handoffs,
+            notices,
         })
     }
 
@@ -302,13 +303,13 @@ impl Store for PostgresStore {
         claims::release(&self.pool.get().await?, doc, self.instance, token).await
     }
 
-    async fn request_handoff(&self, doc: DocumentId) -> StoreResult<()> {
+    async fn notify_instances(&self, notice: DocumentNotice) -> StoreResult<()> {
         let schema = schema_name(self.schema.as_deref());
-        claims::request_handoff(&self.pool.get().await?, schema, doc, self.instance).await
+        claims::notify(&self.pool.get().await?, schema, self.instance, notice).await
     }
 
-    fn handoff_requests(&self) -> Option<tokio::sync::broadcast::Receiver<DocumentId>> {
-        Some(self.handoffs.subscribe())
+    fn instance_notices(&self) -> Option<tokio::sync::broadcast::Receiver<DocumentNotice>> {
+        Some(self.notices.subscribe())
     }
 
     async fn append_ops(&self, ops: &[LoggedOp]) -> StoreResult<()> {

@@ -46,6 +46,15 @@ pub(crate) async fn append_ops<C: GenericClient>(
              FROM documents d WHERE d.id = ANY($1)"
         )
     });
+    // The claim rows stay as they are until this transaction ends: a
+    // takeover or release waits for it, so whoever holds the claim next
+    // loads a log that already has these ops (see `claims`).
+    execute(
+        c,
+        "SELECT 1 FROM document_claims WHERE document = ANY($1) FOR SHARE",
+        &[&docs],
+    )
+    .await?;
     let stored = query(c, &STORED_END, &[&docs, &instance]).await?;
     let mut last: HashMap<Uuid, u64> = HashMap::with_capacity(stored.len());
     for row in &stored {
