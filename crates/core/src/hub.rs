@@ -18,9 +18,9 @@ use quire_engine::client_op::ClientOp;
 use quire_engine::{DocumentId, UserId};
 use quire_storage::{DocumentNotice, Role, Store};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{Notify, broadcast, mpsc, oneshot};
 
 /// Handle to the collaboration core. Cheap to clone; all clones share the
 /// same documents.
@@ -36,12 +36,15 @@ pub(crate) struct HubInner {
     next_generation: AtomicU64,
     next_session: AtomicU64,
     shutting_down: AtomicBool,
+    /// Owners spawned whose supervisor has not finished (claim given up).
+    running_owners: AtomicUsize,
+    /// Notified whenever `running_owners` drops to zero.
+    owners_stopped: Notify,
 }
 
 struct OwnerEntry {
     generation: u64,
     mailbox: mpsc::Sender<Command>,
-    stopped: owner::Stopped,
 }
 
 /// How many times a request follows an owner that closed under it before
@@ -62,6 +65,8 @@ impl Hub {
             next_generation: AtomicU64::new(1),
             next_session: AtomicU64::new(1),
             shutting_down: AtomicBool::new(false),
+            running_owners: AtomicUsize::new(0),
+            owners_stopped: Notify::new(),
         });
         if let Some(notices) = notices {
             tokio::spawn(forward_notices(Arc::downgrade(&inner), notices));
@@ -154,20 +159,22 @@ impl Hub {
     /// owners have finished and given their claims up.
     pub async fn shutdown(&self) {
         self.inner.shutting_down.store(true, Ordering::SeqCst);
-        let owners: Vec<_> = self
+        let mailboxes: Vec<_> = self
             .inner
             .lock_owners()
             .values()
-            .map(|e| (e.mailbox.clone(), e.stopped.clone()))
+            .map(|e| e.mailbox.clone())
             .collect();
-        for (mailbox, _) in &owners {
+        for mailbox in mailboxes {
             // A closed mailbox: that owner is stopping already.
             let _ = mailbox.send(Command::Shutdown).await;
         }
-        for (_, mut stopped) in owners {
-            // Never changed: resolves (with an error) when the owner's
-            // supervisor drops its end.
-            let _ = stopped.changed().await;
+        loop {
+            let stopped = self.inner.owners_stopped.notified();
+            if self.inner.running_owners.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            stopped.await;
         }
     }
 
@@ -221,11 +228,10 @@ impl HubInner {
                 let mut owners = self.lock_owners();
                 let entry = owners.entry(doc).or_insert_with(|| {
                     let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
-                    let (mailbox, stopped) = owner::spawn(Arc::clone(this), doc, generation);
+                    let mailbox = owner::spawn(Arc::clone(this), doc, generation);
                     OwnerEntry {
                         generation,
                         mailbox,
-                        stopped,
                     }
                 });
                 (entry.generation, entry.mailbox.clone())
@@ -240,6 +246,16 @@ impl HubInner {
             }
         }
         Err(owner_gone())
+    }
+
+    pub(crate) fn owner_started(&self) {
+        self.running_owners.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn owner_stopped(&self) {
+        if self.running_owners.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.owners_stopped.notify_waiters();
+        }
     }
 
     /// Removes the document's entry if it still belongs to owner `generation`.

@@ -18,7 +18,7 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
 use quire_storage::{LoggedOp, Store, StoreError};
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 pub(crate) type CommitResult = Result<(), StoreError>;
 
@@ -31,7 +31,7 @@ pub(crate) struct Committer {
 /// supervisor waits for every holder to drop it before it gives the
 /// document's claim up (`owner::supervise`), so nothing of an owner reaches
 /// the store once another owner may have loaded the document.
-pub(crate) type StoreCallsGuard = mpsc::Sender<std::convert::Infallible>;
+pub(crate) type StoreCallsGuard = oneshot::Sender<std::convert::Infallible>;
 
 impl Committer {
     /// `capacity` is the most batches in flight; one call carries at most

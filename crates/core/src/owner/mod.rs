@@ -41,7 +41,7 @@ use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -82,7 +82,7 @@ pub(crate) enum Command {
     /// Another server instance asks for the document (`Store::instance_notices`).
     HandOff,
     /// Commit what was applied, close the sessions and stop (the hub waits
-    /// for the owner's `Stopped` signal, see [`spawn`]).
+    /// until no owner runs, see [`spawn`]).
     Shutdown,
 }
 
@@ -114,10 +114,6 @@ impl std::fmt::Debug for Command {
     }
 }
 
-/// Closes (the sender is dropped) once an owner has ended for good: its
-/// store calls ended and its claim given up.
-pub(crate) type Stopped = watch::Receiver<()>;
-
 /// How long a stopping owner's supervisor waits for the store calls the
 /// owner made before it gives the claim up anyway (a hung store).
 const STORE_CALLS_DRAIN: Duration = Duration::from_secs(30);
@@ -125,23 +121,13 @@ const STORE_CALLS_DRAIN: Duration = Duration::from_secs(30);
 const RELEASE_ATTEMPTS: u32 = 4;
 const RELEASE_RETRY_AFTER: Duration = Duration::from_secs(1);
 
-/// Spawns the owner of `doc`; it loads the document before reading its mailbox.
-pub(crate) fn spawn(
-    hub: Arc<HubInner>,
-    doc: DocumentId,
-    generation: u64,
-) -> (mpsc::Sender<Command>, Stopped) {
+/// Spawns the owner of `doc`; it loads the document before reading its
+/// mailbox. The hub counts it running until its claim is given up.
+pub(crate) fn spawn(hub: Arc<HubInner>, doc: DocumentId, generation: u64) -> mpsc::Sender<Command> {
     let (mailbox, rx) = mpsc::channel(hub.config.mailbox_capacity.max(1));
-    let (stopped_tx, stopped) = watch::channel(());
-    tokio::spawn(supervise(
-        hub,
-        doc,
-        generation,
-        mailbox.clone(),
-        rx,
-        stopped_tx,
-    ));
-    (mailbox, stopped)
+    hub.owner_started();
+    tokio::spawn(supervise(hub, doc, generation, mailbox.clone(), rx));
+    mailbox
 }
 
 /// Runs the owner, then gives its claim up once every store call it made
@@ -161,9 +147,8 @@ async fn supervise(
     generation: u64,
     mailbox: mpsc::Sender<Command>,
     mut rx: mpsc::Receiver<Command>,
-    stopped: watch::Sender<()>,
 ) {
-    let (guard, mut store_calls) = mpsc::channel(1);
+    let (guard, store_calls) = oneshot::channel();
     let owner = AssertUnwindSafe(run(
         Arc::clone(&hub),
         doc,
@@ -176,7 +161,7 @@ async fn supervise(
     if panicked {
         tracing::error!(%doc, "the document's owner panicked; releasing its claim");
     }
-    if tokio::time::timeout(STORE_CALLS_DRAIN, store_calls.recv())
+    if tokio::time::timeout(STORE_CALLS_DRAIN, store_calls)
         .await
         .is_err()
     {
@@ -189,7 +174,7 @@ async fn supervise(
     }
     // `Hub::shutdown` returns once every claim is given up, so another
     // instance can take the documents over at once.
-    drop(stopped);
+    hub.owner_stopped();
 }
 
 async fn run(
