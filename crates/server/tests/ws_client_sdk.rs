@@ -10,8 +10,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gateway_support::*;
-use quire_client::{ClientError, ClientEvent, Status, WsConnector};
-use quire_protocol::ErrorCode;
+use quire_client::{Client, ClientError, ClientEvent, Status, WsConnector};
+use quire_protocol::{ErrorCode, ErrorFrame};
+
+/// Waits (at most 5 s) for the client to give up; its reason and how many
+/// connections it had opened by then.
+async fn stopped_with_reason(c: &Client) -> (ErrorFrame, u64) {
+    let mut progress = c.progress();
+    let closed = tokio::time::timeout(
+        Duration::from_secs(5),
+        progress.wait_for(|p| matches!(p.status, Status::Closed(_))),
+    )
+    .await
+    .expect("the client stops")
+    .unwrap()
+    .clone();
+    let Status::Closed(Some(reason)) = closed.status else {
+        panic!("closed without a reason: {closed:?}")
+    };
+    (reason, closed.connections)
+}
 
 #[tokio::test]
 async fn a_readers_edit_is_refused_and_undone_locally() {
@@ -64,24 +82,12 @@ async fn a_revoked_client_stops_with_the_reason() {
         )
         .await;
     assert!(reply.status < 300);
-    let mut progress = c.progress();
-    let closed = tokio::time::timeout(
-        Duration::from_secs(5),
-        progress.wait_for(|p| matches!(p.status, Status::Closed(_))),
-    )
-    .await
-    .expect("the client stops")
-    .unwrap()
-    .clone();
-    let Status::Closed(Some(reason)) = closed.status else {
-        panic!("closed without a reason: {closed:?}")
-    };
+    let (reason, connections) = stopped_with_reason(&c).await;
     assert_eq!((reason.code, reason.fatal), (ErrorCode::Forbidden, true));
     assert!(matches!(
         c.wait_synced().await,
         Err(ClientError::Closed(Some(_)))
     ));
-    let connections = c.progress().borrow().connections;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         c.progress().borrow().connections,
@@ -103,18 +109,7 @@ async fn a_client_whose_url_is_refused_stops_with_the_reason() {
         &doc,
         Arc::new(WsConnector::new(url, 1 << 20)),
     );
-    let mut progress = c.progress();
-    let closed = tokio::time::timeout(
-        Duration::from_secs(5),
-        progress.wait_for(|p| matches!(p.status, Status::Closed(_))),
-    )
-    .await
-    .expect("the client stops")
-    .unwrap()
-    .clone();
-    let Status::Closed(Some(reason)) = closed.status else {
-        panic!("closed without a reason: {closed:?}")
-    };
+    let (reason, connections) = stopped_with_reason(&c).await;
     assert!(reason.fatal && reason.message.contains("400"), "{reason:?}");
-    assert_eq!(closed.connections, 0);
+    assert_eq!(connections, 0);
 }
