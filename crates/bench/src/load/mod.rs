@@ -40,6 +40,9 @@ use stats::Stats;
 /// Time allowed per connection during the join phase, on top of a fixed allowance.
 const JOIN_TIME_PER_CONNECTION: Duration = Duration::from_millis(5);
 const JOIN_TIME_BASE: Duration = Duration::from_secs(30);
+/// How far ahead of the phase change an open-loop run starts (see `run`).
+const ARM_LEAD_BASE: Duration = Duration::from_millis(50);
+const ARM_LEAD_PER_CONNECTION: Duration = Duration::from_micros(20);
 /// Pause between the last ack and reading the final states.
 const QUIET_BEFORE_CONVERGE: Duration = Duration::from_millis(250);
 /// Concurrent reads of final document states.
@@ -121,10 +124,16 @@ pub async fn run<T: Target>(target: Arc<T>, config: &LoadConfig) -> Result<LoadR
 
     let join_seconds = setup_started.elapsed() - setup_seconds;
 
-    // Run, then drain.
-    let start = Instant::now();
-    let cpu_at_start = cpu::process_cpu();
+    // Run, then drain. Open-loop clients time each op from its tick's deadline, and arming
+    // the tickers takes every client task a turn on the generator's thread (about 100 ms for
+    // 20,000 clients): so the start lies far enough ahead that every ticker is armed before
+    // its first deadline, else the first ticks fire late and the generator's own lateness is
+    // timed as the server's (9,900 documents: 1,300 acks "late" by 80-90 ms in the first
+    // 0.2 s of every run). Closed-loop clients time from their send, and start at once.
+    let start = run_start(Instant::now(), config.rate.is_some(), connections);
     let _ = phase_tx.send(Phase::Run { start });
+    tokio::time::sleep_until(start.into()).await;
+    let cpu_at_start = cpu::process_cpu();
     tokio::time::sleep(config.duration).await;
     let _ = phase_tx.send(Phase::Stop);
     let drained = tokio::time::timeout(config.settle_timeout, async {
@@ -214,6 +223,16 @@ fn connection_plan(config: &LoadConfig) -> impl Iterator<Item = (u32, usize, Rol
 
 /// The server's final (text, version) of every document, read with bounded concurrency;
 /// `None` (and a counted error) for a document whose state could not be read.
+/// When the run starts, given the moment the clients are told (see `run`).
+fn run_start(now: Instant, open_loop: bool, connections: usize) -> Instant {
+    if open_loop {
+        let per_connection = u32::try_from(connections).unwrap_or(u32::MAX);
+        now + ARM_LEAD_BASE + ARM_LEAD_PER_CONNECTION.saturating_mul(per_connection)
+    } else {
+        now
+    }
+}
+
 async fn final_states<T: Target>(
     target: &Arc<T>,
     docs: &Arc<Vec<T::Doc>>,
@@ -263,5 +282,19 @@ mod tests {
                 (8, 2, Role::Watcher)
             ]
         );
+    }
+
+    #[test]
+    fn an_open_loop_run_starts_once_every_ticker_can_be_armed() {
+        let now = Instant::now();
+        assert_eq!(run_start(now, false, 20_000), now, "closed loop: at once");
+        let small = run_start(now, true, 10) - now;
+        let large = run_start(now, true, 20_000) - now;
+        assert!(
+            small >= ARM_LEAD_BASE && small < Duration::from_millis(60),
+            "{small:?}"
+        );
+        // 20,000 clients took ~100 ms to arm on one thread: the lead covers that with room.
+        assert!(large >= Duration::from_millis(300), "{large:?}");
     }
 }
