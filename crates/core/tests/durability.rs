@@ -15,13 +15,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 async fn wait_for_appends(store: &GatedStore, n: usize) {
-    for _ in 0..500 {
-        if store.appends_started.load(Ordering::SeqCst) >= n {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("commit never reached the store");
+    common::gated_store::wait_for(&store.appends_started, n, "a commit").await;
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Idle documents unload (only without sessions) and reload to the same
 //! state; requests racing with an unload, or queued at an owner that
-//! panicked, are served by a fresh owner.
+//! panicked, are served by a fresh owner; a stopped owner's claim outlives
+//! its store calls.
 
 mod common;
 
@@ -117,5 +118,43 @@ async fn a_request_queued_at_an_owner_that_panics_is_served_by_a_fresh_one() {
             .await
             .unwrap();
         assert_eq!(ack.version.0, 1, "{}", b.name);
+    }
+}
+
+#[tokio::test]
+async fn a_stopped_owner_gives_its_claim_up_only_once_its_snapshot_save_ended() {
+    for b in backends().await {
+        let (doc, owner) = owned_document(&*b.store).await;
+        let gated = gated_store::GatedStore::new(std::sync::Arc::clone(&b.store));
+        gated.hold_snapshots();
+        let store: std::sync::Arc<dyn quire_storage::Store> = gated.clone();
+        let config = CoreConfig {
+            snapshot_every_ops: 1,
+            ..small_config()
+        };
+        let hub = hub(&store, config);
+        hub.submit_detached(doc, owner, insert(owner, "s1", 0, 0, "x"))
+            .await
+            .unwrap();
+        gated_store::wait_for(&gated.snapshots_started, 1, "a snapshot save").await;
+        // Told the document is gone, the owner stops at once, its snapshot
+        // save still held in the store: a new owner (here or on another
+        // instance) must not load the document before that call ends.
+        hub.document_deleted(doc).await;
+        assert!(
+            wait_unloaded(&hub).await,
+            "{}: the owner did not stop",
+            b.name
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let releases = || gated.releases.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(
+            releases(),
+            0,
+            "{}: claim given up during a store call",
+            b.name
+        );
+        gated.release_snapshots();
+        gated_store::wait_for(&gated.releases, 1, "the claim's release").await;
     }
 }

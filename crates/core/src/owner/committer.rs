@@ -27,11 +27,12 @@ pub(crate) struct Committer {
     results: mpsc::Receiver<CommitResult>,
 }
 
-/// Held by a committer task until its last store call has ended: the owner's
-/// supervisor waits for every holder to drop it before it gives the
-/// document's claim up (`owner::supervise`), so nothing of an owner reaches
-/// the store once another owner may have loaded the document.
-pub(crate) type StoreCallsGuard = oneshot::Sender<std::convert::Infallible>;
+/// Held, a clone each, by every task making store calls for an owner (its
+/// committer, its snapshot and prune tasks) until its last call has ended:
+/// the owner's supervisor waits for every clone to be dropped before it
+/// gives the document's claim up (`owner::supervise`), so nothing of an
+/// owner reaches the store once another owner may have loaded the document.
+pub(crate) type StoreCallsGuard = Arc<oneshot::Sender<std::convert::Infallible>>;
 
 impl Committer {
     /// `capacity` is the most batches in flight; one call carries at most

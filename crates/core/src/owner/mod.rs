@@ -155,7 +155,7 @@ async fn supervise(
         generation,
         mailbox,
         &mut rx,
-        guard,
+        Arc::new(guard),
     ));
     let panicked = owner.catch_unwind().await.is_err();
     if panicked {
@@ -389,6 +389,8 @@ struct Owner {
     waiting: Vec<Waiting>,
     snapshots: SnapshotPolicy,
     snapshot_task: Option<JoinHandle<SnapshotStep>>,
+    /// Cloned into every task that calls the store for this owner.
+    store_calls: StoreCallsGuard,
     /// Shutting down: takes no new commands and stops once everything
     /// applied is durable.
     stopping: bool,
@@ -431,11 +433,12 @@ impl Owner {
                 Arc::clone(&hub.store),
                 config.max_commits_in_flight,
                 config.max_commit_batch,
-                store_calls,
+                Arc::clone(&store_calls),
             ),
             waiting: Vec::new(),
             snapshots: SnapshotPolicy::new(config, snapshot_seq, tail_len),
             snapshot_task: None,
+            store_calls,
             stopping: false,
             handing_over: false,
             opened_at: Instant::now(),
@@ -1013,7 +1016,7 @@ impl Owner {
             return;
         };
         let store = Arc::clone(&self.hub.store);
-        self.snapshot_task = Some(tokio::spawn(async move {
+        self.snapshot_task = Some(self.spawn_store_task(async move {
             match store.save_snapshot(&snapshot).await {
                 Ok(()) => SnapshotStep::Saved(snapshot.seq),
                 Err(error) => {
@@ -1022,6 +1025,21 @@ impl Owner {
                 }
             }
         }));
+    }
+
+    /// Spawns `task`, which calls the store for this owner, holding the
+    /// store-calls guard until it ends: a task left running when the owner
+    /// stops (its handle dropped) still ends before the claim is given up.
+    fn spawn_store_task<T: Send + 'static>(
+        &self,
+        task: impl Future<Output = T> + Send + 'static,
+    ) -> JoinHandle<T> {
+        let guard = Arc::clone(&self.store_calls);
+        tokio::spawn(async move {
+            let output = task.await;
+            drop(guard);
+            output
+        })
     }
 
     fn snapshot_finished(&mut self, step: SnapshotStep) {
@@ -1042,7 +1060,7 @@ impl Owner {
                     .registry_pruned_through
                     .max(prune.registry_through);
                 let store = Arc::clone(&self.hub.store);
-                self.snapshot_task = Some(tokio::spawn(async move {
+                self.snapshot_task = Some(self.spawn_store_task(async move {
                     if let Err(error) = store.prune(prune).await {
                         tracing::warn!(doc = %prune.doc, %error, "prune failed");
                     }

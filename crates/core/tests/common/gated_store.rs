@@ -1,7 +1,8 @@
 //! A `Store` wrapper that can hold commits (`append_ops`) at a gate, fail
 //! them, or commit and then report a failure, to test durability-before-ack;
-//! and panic in a document's load or in a catch-up read, to test an owner
-//! that panics.
+//! panic in a document's load or in a catch-up read, to test an owner that
+//! panics; and hold snapshot saves while counting claim releases, to test
+//! that a claim outlives its owner's store calls.
 
 use async_trait::async_trait;
 use quire_engine::{DocumentId, OperationId, SeqId, UserId};
@@ -31,6 +32,12 @@ pub struct GatedStore {
     pub appends_started: AtomicUsize,
     /// Ops in those commits.
     pub ops_started: AtomicUsize,
+    snapshots_held: AtomicBool,
+    snapshot_gate: Semaphore,
+    /// Snapshot saves that reached the store (held or not).
+    pub snapshots_started: AtomicUsize,
+    /// Claim releases that reached the store.
+    pub releases: AtomicUsize,
 }
 
 impl GatedStore {
@@ -46,7 +53,21 @@ impl GatedStore {
             panic_next_ops_after: AtomicUsize::new(0),
             appends_started: AtomicUsize::new(0),
             ops_started: AtomicUsize::new(0),
+            snapshots_held: AtomicBool::new(false),
+            snapshot_gate: Semaphore::new(0),
+            snapshots_started: AtomicUsize::new(0),
+            releases: AtomicUsize::new(0),
         })
+    }
+
+    /// From now on, every snapshot save waits until [`GatedStore::release_snapshots`].
+    pub fn hold_snapshots(&self) {
+        self.snapshots_held.store(true, Ordering::SeqCst);
+    }
+
+    pub fn release_snapshots(&self) {
+        self.snapshots_held.store(false, Ordering::SeqCst);
+        self.snapshot_gate.add_permits(Semaphore::MAX_PERMITS / 2);
     }
 
     /// From now on, every commit waits at the gate.
@@ -65,6 +86,18 @@ impl GatedStore {
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok()
     }
+}
+
+/// Waits until `counter` (one of a [`GatedStore`]'s) reaches `n`; fails the
+/// test after 5 s.
+pub async fn wait_for(counter: &AtomicUsize, n: usize, what: &str) {
+    for _ in 0..500 {
+        if counter.load(Ordering::SeqCst) >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{what} never reached the store");
 }
 
 #[async_trait]
@@ -159,6 +192,7 @@ impl Store for GatedStore {
         self.inner.claim_document(doc, token).await
     }
     async fn release_document(&self, doc: DocumentId, token: u64) -> StoreResult<()> {
+        self.releases.fetch_add(1, Ordering::SeqCst);
         self.inner.release_document(doc, token).await
     }
     async fn load_document_state(&self, doc: DocumentId) -> StoreResult<DocumentState> {
@@ -190,6 +224,14 @@ impl Store for GatedStore {
             .await
     }
     async fn save_snapshot(&self, snapshot: &Snapshot) -> StoreResult<()> {
+        self.snapshots_started.fetch_add(1, Ordering::SeqCst);
+        if self.snapshots_held.load(Ordering::SeqCst) {
+            let _permit = self
+                .snapshot_gate
+                .acquire()
+                .await
+                .expect("gate semaphore closed");
+        }
         self.inner.save_snapshot(snapshot).await
     }
     async fn prune(&self, req: PruneRequest) -> StoreResult<()> {
