@@ -133,25 +133,21 @@ impl Hub {
     pub async fn access_changed(&self, doc: DocumentId, user: UserId, role: Option<Role>) {
         self.notify_open(doc, Command::AccessChanged { user, role })
             .await;
-        self.tell_instances(DocumentNotice::AccessChanged {
-            document: doc,
-            user,
-        })
-        .await;
+        self.inner
+            .tell_instances(DocumentNotice::AccessChanged {
+                document: doc,
+                user,
+            })
+            .await;
     }
 
     /// Tells an open document it was deleted: its sessions are closed with
     /// `DocumentDeleted` and it unloads. The other instances are told too.
     pub async fn document_deleted(&self, doc: DocumentId) {
         self.notify_open(doc, Command::Deleted).await;
-        self.tell_instances(DocumentNotice::Deleted { document: doc })
+        self.inner
+            .tell_instances(DocumentNotice::Deleted { document: doc })
             .await;
-    }
-
-    async fn tell_instances(&self, notice: DocumentNotice) {
-        if let Err(error) = self.inner.store.notify_instances(notice).await {
-            tracing::warn!(%error, ?notice, "telling the other instances failed");
-        }
     }
 
     /// Stops accepting requests, lets every open document commit what it has
@@ -246,6 +242,14 @@ impl HubInner {
             }
         }
         Err(owner_gone())
+    }
+
+    /// Sends `notice` to the other instances on the database; a failure is
+    /// only logged (delivery is at most once anyway, `Store::notify_instances`).
+    pub(crate) async fn tell_instances(&self, notice: DocumentNotice) {
+        if let Err(error) = self.store.notify_instances(notice).await {
+            tracing::warn!(%error, ?notice, "telling the other instances failed");
+        }
     }
 
     pub(crate) fn owner_started(&self) {

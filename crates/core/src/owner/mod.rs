@@ -209,10 +209,8 @@ async fn run(
                 // has been open there long enough); the client retries
                 // meanwhile. Reads and other requests never ask, or a REST
                 // call to any instance would move the document.
-                let notice = DocumentNotice::HandOffRequested { document: doc };
-                if let Err(error) = hub.store.notify_instances(notice).await {
-                    tracing::warn!(%doc, %error, "asking for a hand-over failed");
-                }
+                hub.tell_instances(DocumentNotice::HandOffRequested { document: doc })
+                    .await;
             }
         }
     }
