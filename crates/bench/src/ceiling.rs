@@ -351,24 +351,39 @@ fn accept_all(listener: &TcpListener, poll: &Poll, peers: &mut Vec<Peer>) -> any
 
 /// Moves every whole frame the peer sent into `round`.
 fn read_frames(peer: &mut Peer, buf: &mut [u8], round: &mut Vec<u8>) {
-    loop {
-        match peer.socket.read(buf) {
-            Ok(0) => {
-                peer.open = false;
-                break;
-            }
-            Ok(n) => peer.inbound.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-            Err(_) => {
-                peer.open = false;
-                break;
-            }
-        }
+    // End of stream or an error: the peer is gone.
+    if !matches!(
+        read_available(&mut peer.socket, buf, &mut peer.inbound),
+        Ok(true)
+    ) {
+        peer.open = false;
     }
-    let whole = peer.inbound.len() - peer.inbound.len() % FRAME;
+    let whole = whole_frames(&peer.inbound);
     round.extend_from_slice(&peer.inbound[..whole]);
     peer.inbound.drain(..whole);
+}
+
+/// Appends everything the socket has ready to `inbound`; `Ok(false)` at the
+/// end of the stream.
+fn read_available(
+    socket: &mut TcpStream,
+    buf: &mut [u8],
+    inbound: &mut Vec<u8>,
+) -> std::io::Result<bool> {
+    loop {
+        match socket.read(buf) {
+            Ok(0) => return Ok(false),
+            Ok(n) => inbound.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(true),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The length of the whole frames at the start of `bytes`.
+fn whole_frames(bytes: &[u8]) -> usize {
+    bytes.len() - bytes.len() % FRAME
 }
 
 /// Writes as much of the peer's backlog as the socket takes.
@@ -440,16 +455,10 @@ fn drive_clients(addr: SocketAddr, config: &CeilingConfig) -> anyhow::Result<Dri
         for event in events.iter() {
             let index = event.token().0;
             let client = &mut clients[index];
-            loop {
-                match client.socket.read(&mut buf) {
-                    Ok(0) => bail!("the ceiling server closed a connection"),
-                    Ok(n) => client.inbound.extend_from_slice(&buf[..n]),
-                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                    Err(e) => return Err(e.into()),
-                }
+            if !read_available(&mut client.socket, &mut buf, &mut client.inbound)? {
+                bail!("the ceiling server closed a connection");
             }
-            let whole = client.inbound.len() - client.inbound.len() % FRAME;
+            let whole = whole_frames(&client.inbound);
             work_for(config.client_work_per_op * (whole / FRAME) as u32);
             let mut acked = false;
             for op in client.inbound[..whole].chunks_exact(FRAME) {

@@ -65,7 +65,8 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     }
 }
 
-fn println_json(report: &impl serde::Serialize) -> anyhow::Result<()> {
+/// Prints `report` as the one JSON line a benchmark answers with.
+pub(crate) fn println_json(report: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string(report)?);
     Ok(())
 }
@@ -79,7 +80,7 @@ fn run_traces(files: &[PathBuf]) -> anyhow::Result<()> {
         if !report.matches {
             mismatched += 1;
         }
-        println!("{}", serde_json::to_string(&report)?);
+        println_json(&report)?;
     }
     if mismatched > 0 {
         bail!("{mismatched} trace(s) did not reproduce their endContent");

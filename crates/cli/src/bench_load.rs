@@ -108,7 +108,7 @@ pub fn run(args: LoadArgs) -> anyhow::Result<()> {
             TargetKind::Sharedb => drive(ShareDb::new(&args.url)?, &config).await,
         }
     })?;
-    println!("{}", serde_json::to_string(&report)?);
+    crate::bench::println_json(&report)?;
     if !report.converged {
         bail!("the run did not converge ({} errors)", report.errors);
     }
