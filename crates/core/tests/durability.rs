@@ -5,12 +5,11 @@
 
 mod common;
 
-use common::gated_store::GatedStore;
+use common::gated_store::{GatedStore, gated_hub};
 use common::*;
 use quire_core::{CoreError, SessionEvent};
 use quire_engine::{DocVersion, SeqId};
-use quire_storage::{Role, Store};
-use std::sync::Arc;
+use quire_storage::Role;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -21,10 +20,7 @@ async fn wait_for_appends(store: &GatedStore, n: usize) {
 #[tokio::test]
 async fn no_ack_and_no_broadcast_before_the_commit_is_durable() {
     for b in backends().await {
-        let gated = GatedStore::new(Arc::clone(&b.store));
-        let store: Arc<dyn Store> = gated.clone();
-        let (doc, owner) = owned_document(&*store).await;
-        let hub = hub(&store, small_config());
+        let (gated, hub, doc, owner) = gated_hub(&b, small_config()).await;
         let (mut watcher, _, _) = join_live(&hub, doc, owner, Role::Owner).await;
 
         gated.close_gate();
@@ -62,10 +58,7 @@ async fn no_ack_and_no_broadcast_before_the_commit_is_durable() {
 #[tokio::test]
 async fn a_failed_commit_is_retryable_and_a_resend_applies_once() {
     for b in backends().await {
-        let gated = GatedStore::new(Arc::clone(&b.store));
-        let store: Arc<dyn Store> = gated.clone();
-        let (doc, owner) = owned_document(&*store).await;
-        let hub = hub(&store, small_config());
+        let (gated, hub, doc, owner) = gated_hub(&b, small_config()).await;
         hub.submit_detached(doc, owner, insert(owner, "base", 0, 0, "ab"))
             .await
             .unwrap();
@@ -154,10 +147,7 @@ async fn a_failed_commit_is_retryable_and_a_resend_applies_once() {
 #[tokio::test]
 async fn a_commit_that_reported_failure_but_was_written_is_acknowledged_once() {
     for b in backends().await {
-        let gated = GatedStore::new(Arc::clone(&b.store));
-        let store: Arc<dyn Store> = gated.clone();
-        let (doc, owner) = owned_document(&*store).await;
-        let hub = hub(&store, small_config());
+        let (gated, hub, doc, owner) = gated_hub(&b, small_config()).await;
         gated.commit_then_fail_next.store(1, Ordering::SeqCst);
         let ack = hub
             .submit_detached(doc, owner, insert(owner, "amb", 0, 0, "x"))
@@ -182,10 +172,7 @@ async fn a_commit_that_reported_failure_but_was_written_is_acknowledged_once() {
 #[tokio::test]
 async fn an_op_another_writer_logged_first_is_never_acknowledged() {
     for b in backends().await {
-        let gated = GatedStore::new(Arc::clone(&b.store));
-        let store: Arc<dyn Store> = gated.clone();
-        let (doc, owner) = owned_document(&*store).await;
-        let hub = hub(&store, small_config());
+        let (gated, hub, doc, owner) = gated_hub(&b, small_config()).await;
         // The log gets another op at the same seq (a writer this owner does
         // not know of) and the owner's commit fails on it: the owner's op is
         // not in the log, so it must be refused, not acknowledged.
@@ -205,10 +192,7 @@ async fn an_op_another_writer_logged_first_is_never_acknowledged() {
 #[tokio::test]
 async fn a_session_sees_a_rejection_then_a_gapless_stream() {
     for b in backends().await {
-        let gated = GatedStore::new(Arc::clone(&b.store));
-        let store: Arc<dyn Store> = gated.clone();
-        let (doc, owner) = owned_document(&*store).await;
-        let hub = hub(&store, small_config());
+        let (gated, hub, doc, owner) = gated_hub(&b, small_config()).await;
         let (mut s, _, _) = join_live(&hub, doc, owner, Role::Owner).await;
         gated.fail_next.store(1, Ordering::SeqCst);
         s.handle.submit(insert(owner, "s1", 0, 0, "a")).unwrap();

@@ -5,12 +5,11 @@
 
 mod common;
 
-use common::gated_store::GatedStore;
+use common::gated_store::gated_hub;
 use common::*;
 use quire_core::{CloseReason, CoreConfig, JoinRequest, PresenceEvent, SessionEvent};
 use quire_engine::{DocVersion, SeqId};
 use quire_storage::{Role, Store};
-use std::sync::Arc;
 
 fn request(
     doc: quire_engine::DocumentId,
@@ -72,10 +71,7 @@ async fn ops_after_the_snapshot_wait_for_its_ack_then_live() {
 #[tokio::test]
 async fn the_snapshot_describes_durable_state_only() {
     for b in backends().await {
-        let gated = GatedStore::new(Arc::clone(&b.store));
-        let store: Arc<dyn Store> = gated.clone();
-        let (doc, owner) = owned_document(&*store).await;
-        let hub = hub(&store, small_config());
+        let (gated, hub, doc, owner) = gated_hub(&b, small_config()).await;
         hub.submit_detached(doc, owner, insert(owner, "a", 0, 0, "a"))
             .await
             .unwrap();

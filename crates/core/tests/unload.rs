@@ -101,13 +101,10 @@ async fn requests_racing_with_unloads_are_never_lost() {
 #[tokio::test]
 async fn a_request_queued_at_an_owner_that_panics_is_served_by_a_fresh_one() {
     for b in backends().await {
-        let (doc, owner) = owned_document(&*b.store).await;
-        let gated = gated_store::GatedStore::new(std::sync::Arc::clone(&b.store));
+        let (gated, hub, doc, owner) = gated_store::gated_hub(&b, small_config()).await;
         gated
             .panic_next_load
             .store(1, std::sync::atomic::Ordering::SeqCst);
-        let store: std::sync::Arc<dyn quire_storage::Store> = gated;
-        let hub = hub(&store, small_config());
         // The read waits in the mailbox while the first owner loads and
         // panics; once that owner's claim is given up, a new owner loads
         // the document and answers it.
@@ -124,15 +121,12 @@ async fn a_request_queued_at_an_owner_that_panics_is_served_by_a_fresh_one() {
 #[tokio::test]
 async fn a_stopped_owner_gives_its_claim_up_only_once_its_snapshot_save_ended() {
     for b in backends().await {
-        let (doc, owner) = owned_document(&*b.store).await;
-        let gated = gated_store::GatedStore::new(std::sync::Arc::clone(&b.store));
-        gated.hold_snapshots();
-        let store: std::sync::Arc<dyn quire_storage::Store> = gated.clone();
         let config = CoreConfig {
             snapshot_every_ops: 1,
             ..small_config()
         };
-        let hub = hub(&store, config);
+        let (gated, hub, doc, owner) = gated_store::gated_hub(&b, config).await;
+        gated.hold_snapshots();
         hub.submit_detached(doc, owner, insert(owner, "s1", 0, 0, "x"))
             .await
             .unwrap();

@@ -88,6 +88,18 @@ impl GatedStore {
     }
 }
 
+/// A hub on `backend`'s store behind a [`GatedStore`], and a document of a
+/// fresh owner; the gates are set on the store before the first request.
+pub async fn gated_hub(
+    backend: &super::Backend,
+    config: quire_core::CoreConfig,
+) -> (Arc<GatedStore>, quire_core::Hub, DocumentId, UserId) {
+    let gated = GatedStore::new(Arc::clone(&backend.store));
+    let store: Arc<dyn Store> = gated.clone();
+    let (doc, owner) = super::owned_document(&*store).await;
+    (gated, super::hub(&store, config), doc, owner)
+}
+
 /// Waits until `counter` (one of a [`GatedStore`]'s) reaches `n`; fails the
 /// test after 5 s.
 pub async fn wait_for(counter: &AtomicUsize, n: usize, what: &str) {
