@@ -221,8 +221,6 @@ fn connection_plan(config: &LoadConfig) -> impl Iterator<Item = (u32, usize, Rol
         .map(|(id, d, role)| (id as u32, d, role))
 }
 
-/// The server's final (text, version) of every document, read with bounded concurrency;
-/// `None` (and a counted error) for a document whose state could not be read.
 /// When the run starts, given the moment the clients are told (see `run`).
 fn run_start(now: Instant, open_loop: bool, connections: usize) -> Instant {
     if open_loop {
@@ -233,6 +231,8 @@ fn run_start(now: Instant, open_loop: bool, connections: usize) -> Instant {
     }
 }
 
+/// The server's final (text, version) of every document, read with bounded concurrency;
+/// `None` (and a counted error) for a document whose state could not be read.
 async fn final_states<T: Target>(
     target: &Arc<T>,
     docs: &Arc<Vec<T::Doc>>,
